@@ -1,0 +1,28 @@
+// The process-wide DuckDB connection, imported lazily: loading DuckDB costs ~0.4 s, which `--help`,
+// `--version` and commands that never read data must not pay.
+import type {DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
+
+let connection: Promise<{instance: DuckDBInstance; connection: DuckDBConnection}> | undefined
+
+export async function duckdb(): Promise<DuckDBConnection> {
+  connection ??= (async () => {
+    const {DuckDBInstance} = await import('@duckdb/node-api')
+    const instance = await DuckDBInstance.create(':memory:')
+    return {instance, connection: await instance.connect()}
+  })()
+  return (await connection).connection
+}
+
+/** Quotes an identifier for DuckDB SQL: column names may hold spaces, quotes and slashes. */
+export function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/** Quotes a string literal for DuckDB SQL. */
+export function literal(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`
+}
+
+export function literalList(values: readonly string[]): string {
+  return `[${values.map(literal).join(', ')}]`
+}

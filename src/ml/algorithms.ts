@@ -1,0 +1,128 @@
+// The algorithm registry: what `--algo` accepts, which tasks each handles, its preprocessing, its
+// hyperparameters (names and defaults as scikit-learn / LightGBM users expect) and how it fits.
+// Adding an algorithm means adding an entry here, a FittedModel variant and its ONNX exporter.
+import {UsageError} from '../errors.js'
+import {fitRidge, predictRidge, type RidgeModel} from './linear.js'
+import {fitLogistic, type LogisticModel, predictProbaLogistic} from './logistic.js'
+import {bool, num, type ParamSpecs, type Params} from './params.js'
+import type {PreprocessOptions} from './preprocess.js'
+import type {Target, Task} from './target.js'
+
+export type FittedModel = ({readonly kind: 'ridge'} & RidgeModel) | ({readonly kind: 'logistic'} & LogisticModel)
+
+export interface TrainingSet {
+  /** nRows × nCols, row-major, the preprocessed design matrix. */
+  readonly X: Float64Array
+  readonly nRows: number
+  readonly nCols: number
+  readonly target: Target
+}
+
+export interface Algorithm {
+  readonly name: string
+  readonly summary: string
+  readonly tasks: readonly Task[]
+  readonly preprocess: PreprocessOptions
+  readonly params: ParamSpecs
+  fit(data: TrainingSet, params: Params, seed: number): FittedModel
+}
+
+const linearPreprocess: PreprocessOptions = {impute: true, standardize: true, encoding: 'onehot'}
+
+const linear: Algorithm = {
+  name: 'linear',
+  summary: 'ridge regression (L2-regularised least squares), like scikit-learn Ridge',
+  tasks: ['regression'],
+  preprocess: linearPreprocess,
+  params: {
+    alpha: {type: 'float', default: 1, min: 0, description: 'L2 penalty strength (scikit-learn Ridge alpha)'},
+    fitIntercept: {type: 'bool', default: true, description: 'fit an intercept term'},
+  },
+  fit({X, nRows, nCols, target}, params) {
+    if (target.task !== 'regression') throw new Error('linear fits regression targets only')
+    const model = fitRidge(X, nRows, nCols, target.y, {
+      alpha: num(params, 'alpha'),
+      fitIntercept: bool(params, 'fitIntercept'),
+    })
+    return {kind: 'ridge', ...model}
+  },
+}
+
+const logistic: Algorithm = {
+  name: 'logistic',
+  summary: 'L2-regularised logistic regression, binary or multinomial, like scikit-learn LogisticRegression',
+  tasks: ['classification'],
+  preprocess: linearPreprocess,
+  params: {
+    c: {
+      type: 'float',
+      default: 1,
+      min: 0,
+      minInclusive: false,
+      description: 'inverse L2 penalty strength (scikit-learn C)',
+    },
+    maxIter: {type: 'int', default: 100, min: 1, description: 'maximum L-BFGS iterations'},
+    tol: {
+      type: 'float',
+      default: 1e-4,
+      min: 0,
+      minInclusive: false,
+      description: 'stop when the largest gradient entry is below this',
+    },
+    fitIntercept: {type: 'bool', default: true, description: 'fit an intercept term'},
+  },
+  fit({X, nRows, nCols, target}, params) {
+    if (target.task !== 'classification') throw new Error('logistic fits classification targets only')
+    const model = fitLogistic(X, nRows, nCols, target.y, target.classes.length, {
+      c: num(params, 'c'),
+      maxIter: num(params, 'maxIter'),
+      tol: num(params, 'tol'),
+      fitIntercept: bool(params, 'fitIntercept'),
+    })
+    return {kind: 'logistic', ...model}
+  },
+}
+
+export const ALGORITHMS: Readonly<Record<string, Algorithm>> = {linear, logistic}
+
+export const ALGO_NAMES = Object.keys(ALGORITHMS)
+
+/** The algorithm used when `--algo` is omitted. */
+export function defaultAlgo(task: Task): string {
+  return task === 'classification' ? 'logistic' : 'linear'
+}
+
+export function getAlgorithm(name: string): Algorithm {
+  const algo = ALGORITHMS[name]
+  if (!algo) {
+    throw new UsageError('E_USAGE_ALGO', `unknown --algo "${name}"`, {
+      hint: `choose one of: ${ALGO_NAMES.join(', ')}`,
+      details: {algo: name, valid: ALGO_NAMES},
+    })
+  }
+  return algo
+}
+
+export function checkAlgoTask(algo: Algorithm, task: Task): void {
+  if (!algo.tasks.includes(task)) {
+    const fits = ALGO_NAMES.filter(n => ALGORITHMS[n]!.tasks.includes(task))
+    throw new UsageError('E_USAGE_ALGO', `--algo ${algo.name} does not do ${task}`, {
+      hint: `for ${task} use --algo ${fits.join(' or ')}, or set --task`,
+    })
+  }
+}
+
+/** Raw model output on a design matrix: class probabilities (nRows × K, row-major) or regression values. */
+export function predictModel(
+  model: FittedModel,
+  X: Float64Array,
+  nRows: number,
+  nCols: number,
+): {probabilities?: Float64Array; values?: Float64Array} {
+  switch (model.kind) {
+    case 'ridge':
+      return {values: predictRidge(model, X, nRows, nCols)}
+    case 'logistic':
+      return {probabilities: predictProbaLogistic(model, X, nRows)}
+  }
+}

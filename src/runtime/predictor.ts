@@ -1,0 +1,198 @@
+// The Predictor: the only code that calls onnxruntime. It turns a Frame into the model's input tensors
+// (per its signature), runs the ONNX session and turns the outputs back into labels, probabilities or values.
+// onnxruntime-node is imported lazily: it costs ~0.1 s that `--help` must not pay.
+import type {InferenceSession, Tensor} from 'onnxruntime-node'
+import {ModelError} from '../errors.js'
+import type {Column, Frame} from '../ml/frame.js'
+import type {Signature, SignatureInput} from '../onnx/signature.js'
+
+export interface ModelOutput {
+  readonly nRows: number
+  /** Classification: the predicted label as text (integers as decimal strings). */
+  readonly labels?: readonly string[]
+  /** Classification: index of the predicted label in `classes` (-1 if the model emitted a label outside it). */
+  readonly classIndex?: Int32Array
+  /** Classification: nRows × K probabilities, row-major, in `classes` order. */
+  readonly probabilities?: Float64Array
+  /** Regression: predicted values. */
+  readonly values?: Float64Array
+}
+
+type Ort = typeof import('onnxruntime-node')
+let ortModule: Promise<Ort> | undefined
+
+async function ort(): Promise<Ort> {
+  ortModule ??= import('onnxruntime-node')
+  return ortModule
+}
+
+interface InputGroup {
+  readonly onnxName: string
+  readonly columns: readonly SignatureInput[]
+}
+
+export class Predictor {
+  private readonly groups: readonly InputGroup[]
+
+  private constructor(
+    private readonly session: InferenceSession,
+    private readonly runtime: Ort,
+    readonly signature: Signature,
+    readonly classes: readonly string[] | undefined,
+  ) {
+    const byName = new Map<string, SignatureInput[]>()
+    for (const input of signature.inputs) {
+      const group = byName.get(input.onnxName) ?? []
+      group.push(input)
+      byName.set(input.onnxName, group)
+    }
+    this.groups = [...byName].map(([onnxName, columns]) => ({
+      onnxName,
+      columns: columns.sort((a, b) => (a.index ?? 0) - (b.index ?? 0)),
+    }))
+  }
+
+  static async load(bytes: Uint8Array, signature: Signature, where: string): Promise<Predictor> {
+    const runtime = await ort()
+    let session: InferenceSession
+    try {
+      session = await runtime.InferenceSession.create(bytes, {logSeverityLevel: 3})
+    } catch (error) {
+      throw new ModelError('E_MODEL_LOAD', `ONNX Runtime cannot load ${where}: ${(error as Error).message}`, {
+        hint: 'check that the file is a valid ONNX model using operators ONNX Runtime supports',
+      })
+    }
+    return new Predictor(session, runtime, signature, signature.classes)
+  }
+
+  /** The columns (name and kind) this model reads, for loading exactly those from a data source. */
+  get columns(): ReadonlyArray<{name: string; kind: 'numeric' | 'categorical'}> {
+    return this.signature.inputs.map(i => ({name: i.name, kind: i.type}))
+  }
+
+  async predict(frame: Frame): Promise<ModelOutput> {
+    const feeds = this.feeds(frame)
+    let results: InferenceSession.ReturnType
+    try {
+      results = await this.session.run(feeds)
+    } catch (error) {
+      throw new ModelError('E_MODEL_RUN', `ONNX Runtime failed to run the model: ${(error as Error).message}`, {
+        hint: 'check that the data matches the model signature (mlproj models show NAME)',
+      })
+    }
+    return this.decode(results, frame.nRows)
+  }
+
+  private feeds(frame: Frame): Record<string, Tensor> {
+    const byName = new Map(frame.columns.map(c => [c.name, c]))
+    const missing = this.signature.inputs.filter(i => !byName.has(i.name)).map(i => i.name)
+    if (missing.length > 0) {
+      throw new ModelError(
+        'E_MODEL_SIGNATURE',
+        `the data lacks column${missing.length > 1 ? 's' : ''} ${missing.map(m => `"${m}"`).join(', ')} that the model needs`,
+        {
+          hint: `the model reads: ${this.signature.inputs.map(i => i.name).join(', ')}`,
+          details: {missing},
+        },
+      )
+    }
+    const feeds: Record<string, Tensor> = {}
+    for (const group of this.groups) {
+      const columns = group.columns.map(c => byName.get(c.name)!)
+      feeds[group.onnxName] = this.tensor(group.columns[0]!, columns, frame.nRows)
+    }
+    return feeds
+  }
+
+  private tensor(spec: SignatureInput, columns: readonly Column[], n: number): Tensor {
+    const width = columns.length
+    const dims = [n, width]
+    const {Tensor} = this.runtime
+    if (spec.elemType === 'string') {
+      const data = new Array<string>(n * width)
+      columns.forEach((column, k) => {
+        for (let i = 0; i < n; i++) data[i * width + k] = textAt(column, i)
+      })
+      return new Tensor('string', data, dims)
+    }
+    if (spec.elemType === 'double' && width === 1 && columns[0]!.kind === 'numeric') {
+      return new Tensor('float64', columns[0]!.values, dims)
+    }
+    const values = columns.map(c => numericValues(c, spec))
+    const fill = <T extends {[i: number]: number | bigint}>(out: T, convert: (v: number) => number | bigint): T => {
+      values.forEach((column, k) => {
+        for (let i = 0; i < n; i++) out[i * width + k] = convert(column[i]!)
+      })
+      return out
+    }
+    switch (spec.elemType) {
+      case 'double':
+        return new Tensor(
+          'float64',
+          fill(new Float64Array(n * width), v => v),
+          dims,
+        )
+      case 'float':
+        return new Tensor(
+          'float32',
+          fill(new Float32Array(n * width), v => v),
+          dims,
+        )
+      case 'int32':
+        return new Tensor(
+          'int32',
+          fill(new Int32Array(n * width), v => v),
+          dims,
+        )
+      case 'int64':
+        return new Tensor(
+          'int64',
+          fill(new BigInt64Array(n * width), v => BigInt(Math.trunc(v))),
+          dims,
+        )
+      case 'bool':
+        return new Tensor(
+          'bool',
+          fill(new Uint8Array(n * width), v => (v ? 1 : 0)),
+          dims,
+        )
+    }
+  }
+
+  private decode(results: InferenceSession.ReturnType, nRows: number): ModelOutput {
+    const {outputs} = this.signature
+    if (this.signature.task === 'regression') {
+      const tensor = results[outputs.value!]!
+      return {nRows, values: Float64Array.from(tensor.data as Float32Array | Float64Array)}
+    }
+    const labelData = results[outputs.label!]!.data as ArrayLike<string | bigint | number>
+    const labels = Array.from(labelData, v => String(v))
+    const probabilityTensor = outputs.probabilities ? results[outputs.probabilities] : undefined
+    const probabilities = probabilityTensor
+      ? Float64Array.from(probabilityTensor.data as Float32Array | Float64Array)
+      : undefined
+    const classes = this.classes
+    const classIndex = new Int32Array(nRows)
+    if (classes) {
+      const index = new Map(classes.map((c, i) => [c, i]))
+      for (let i = 0; i < nRows; i++) classIndex[i] = index.get(labels[i]!) ?? -1
+    } else classIndex.fill(-1)
+    return {nRows, labels, classIndex, probabilities}
+  }
+}
+
+function textAt(column: Column, i: number): string {
+  if (column.kind === 'categorical') {
+    const code = column.codes[i]!
+    return code < 0 ? '' : column.levels[code]!
+  }
+  const v = column.values[i]!
+  return Number.isNaN(v) ? '' : String(v)
+}
+
+function numericValues(column: Column, spec: SignatureInput): Float64Array {
+  if (column.kind === 'numeric') return column.values
+  throw new ModelError('E_MODEL_SIGNATURE', `column "${spec.name}" holds text but the model expects numbers`, {
+    hint: 'check the column, or the model signature (mlproj models show NAME)',
+  })
+}

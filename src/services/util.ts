@@ -1,0 +1,6 @@
+// Small helpers shared by services.
+import {createHash} from 'node:crypto'
+
+export function sha256(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
