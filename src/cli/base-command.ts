@@ -64,12 +64,8 @@ export abstract class BaseCommand extends Command {
 
 function normalize(error: Error & {oclif?: {exit?: number | false}}, id: string): MlprojError {
   if (error instanceof MlprojError) return error
-  if (
-    error.oclif?.exit === 2 ||
-    error.name.endsWith('ParseError') ||
-    (/Error$/.test(error.constructor.name) && error instanceof Errors.CLIError)
-  ) {
-    return new UsageError('E_USAGE', error.message.split('\n')[0]!, {
+  if (error instanceof Errors.CLIError && error.oclif?.exit === 2) {
+    return new UsageError('E_USAGE', usageMessage(error.message), {
       hint: `see: mlproj ${id.replaceAll(':', ' ')} --help`,
     })
   }
@@ -77,4 +73,16 @@ function normalize(error: Error & {oclif?: {exit?: number | false}}, id: string)
     hint: 'this is a bug in mlproj; please report it with the command you ran (set DEBUG=1 to print the stack)',
     cause: error,
   })
+}
+
+/** oclif's parse errors wrap the reason in boilerplate lines and ANSI codes; keep the reason. */
+function usageMessage(message: string): string {
+  return message
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .split('\n')
+    .map(line => line.trim())
+    .filter(
+      line => line !== '' && !/^The following errors? occurred:$/.test(line) && line !== 'See more help with --help',
+    )
+    .join(': ')
 }

@@ -75,7 +75,10 @@ export async function initWorkspace(root: string): Promise<{dir: string; created
     }
     openDb(join(dir, DB_FILE)).close()
   } catch (error) {
-    if (isEnvironmentErrno(error) || (error as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (
+      isEnvironmentErrno(error) ||
+      /^(ENOENT|ENOTDIR|EEXIST|EISDIR)$/.test((error as NodeJS.ErrnoException).code ?? '')
+    ) {
       throw new EnvironmentError(
         'E_ENV_WORKSPACE_UNWRITABLE',
         `cannot create a workspace in ${root}: ${(error as Error).message}`,
