@@ -12,7 +12,7 @@ export default class Evaluate extends BaseCommand {
   static override examples = [
     '<%= config.bin %> <%= command.id %> iris@production data/iris.csv',
     '<%= config.bin %> <%= command.id %> iris:1 data/iris.csv --fail-if "accuracy<0.9" --fail-if "log_loss>0.5"',
-    '<%= config.bin %> <%= command.id %> run:3f9a1c2b7d4e data/holdout.parquet --target label --json',
+    '<%= config.bin %> <%= command.id %> run:3f9a1c2b7d4e data/iris.csv --target species --json',
   ]
 
   static override args = {

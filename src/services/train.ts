@@ -100,7 +100,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     task: options.task,
     mlprojVersion: MLPROJ_VERSION,
   })
-  progress(`run ${run.id} (${run.name}) started in experiment "${options.experiment}"`)
+  progress(`run ${run.id} started in experiment "${options.experiment}"`)
   let dataset: DatasetRecord | undefined
   let algoName = requested?.name
   let task = options.task
