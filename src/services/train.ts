@@ -32,6 +32,8 @@ export interface TrainOptions {
   readonly testSize: number
   readonly seed: number
   readonly params: readonly string[]
+  /** Free-form key=value labels recorded with the run. */
+  readonly tags?: readonly string[]
   readonly experiment: string
   readonly runName?: string
   readonly save?: string
@@ -84,6 +86,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (options.aliases?.length && !options.save) {
     throw new UsageError('E_USAGE_ALIAS', '--alias needs --save NAME', {hint: 'e.g. --save churn --alias candidate'})
   }
+  const tags = parseTags(options.tags ?? [])
   const requested = options.algo ? getAlgorithm(options.algo) : undefined
   if (requested) {
     if (options.task) checkAlgoTask(requested, options.task)
@@ -187,6 +190,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         task,
         params: {...params, seed: options.seed, testSize: options.testSize},
         metrics,
+        tags,
         dataset,
         artifactDir,
       })
@@ -235,6 +239,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   } finally {
     ws.db.close()
   }
+}
+
+function parseTags(assignments: readonly string[]): Record<string, string> {
+  const tags: Record<string, string> = {}
+  for (const assignment of assignments) {
+    const eq = assignment.indexOf('=')
+    if (eq <= 0) {
+      throw new UsageError('E_USAGE_TAG', `--tag "${assignment}" is not of the form key=value`, {
+        hint: 'e.g. --tag owner=ana --tag ticket=ML-42',
+      })
+    }
+    tags[assignment.slice(0, eq).trim()] = assignment.slice(eq + 1).trim()
+  }
+  return tags
 }
 
 function checkTarget(target: Target, labelled: Int32Array, nRows: number, where: string): void {

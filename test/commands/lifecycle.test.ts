@@ -151,6 +151,15 @@ describe('train', () => {
     expect(r.json.params).toMatchObject({c: 0.1, maxIter: 50})
   })
 
+  it('records --tag labels with the run', async () => {
+    const r = await mlprojJson<TrainDoc>(
+      ['train', dataset('iris.csv'), '--target', 'species', '--tag', 'owner=ana', '--tag', 'ticket=ML-42'],
+      {cwd: dir},
+    )
+    const shown = await mlprojJson<{tags: Record<string, string>}>(['runs', 'show', r.json.runId], {cwd: dir})
+    expect(shown.json.tags).toEqual({owner: 'ana', ticket: 'ML-42'})
+  })
+
   it('reads the table from stdin with -', async () => {
     const r = await mlprojJson<TrainDoc>(['train', '-', '--target', 'species'], {
       cwd: dir,

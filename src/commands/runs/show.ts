@@ -26,6 +26,12 @@ export default class RunsShow extends BaseCommand {
       this.print(
         `data: ${run.dataset.path} · ${run.dataset.rows} rows · sha256 ${run.dataset.sha256.slice(0, 16)}…${run.dataset.target ? ` · target ${run.dataset.target}` : ''}`,
       )
+    if (Object.keys(run.tags).length > 0)
+      this.print(
+        `tags: ${Object.entries(run.tags)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+      )
     if (Object.keys(run.params).length > 0)
       this.print(
         table(
