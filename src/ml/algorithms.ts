@@ -2,20 +2,28 @@
 // hyperparameters (names and defaults as scikit-learn / LightGBM users expect) and how it fits.
 // Adding an algorithm means adding an entry here, a FittedModel variant and its ONNX exporter.
 import {UsageError} from '../errors.js'
+import type {Frame} from './frame.js'
 import {fitRidge, predictRidge, type RidgeModel} from './linear.js'
 import {fitLogistic, type LogisticModel, predictProbaLogistic} from './logistic.js'
 import {bool, num, type ParamSpecs, type Params} from './params.js'
-import type {PreprocessOptions} from './preprocess.js'
-import type {Target, Task} from './target.js'
+import {type PreprocessOptions, type Preprocessor, transform} from './preprocess.js'
+import {type Target, type Task, takeTarget} from './target.js'
 
 export type FittedModel = ({readonly kind: 'ridge'} & RidgeModel) | ({readonly kind: 'logistic'} & LogisticModel)
 
 export interface TrainingSet {
-  /** nRows × nCols, row-major, the preprocessed design matrix. */
-  readonly X: Float64Array
-  readonly nRows: number
-  readonly nCols: number
+  readonly frame: Frame
+  /** The training rows of `frame` (and of `target`, which is indexed like the frame). */
+  readonly rows: Int32Array
+  /** Fitted on `rows`. */
+  readonly preprocessor: Preprocessor
   readonly target: Target
+}
+
+/** The design matrix of the training rows (nRows × nCols, row-major) and their targets. */
+function designMatrix({frame, rows, preprocessor, target}: TrainingSet) {
+  const X = transform(preprocessor, frame, rows)
+  return {X, nRows: rows.length, nCols: preprocessor.featureNames.length, target: takeTarget(target, rows)}
 }
 
 export interface Algorithm {
@@ -38,7 +46,8 @@ const linear: Algorithm = {
     alpha: {type: 'float', default: 1, min: 0, description: 'L2 penalty strength (scikit-learn Ridge alpha)'},
     fitIntercept: {type: 'bool', default: true, description: 'fit an intercept term'},
   },
-  fit({X, nRows, nCols, target}, params) {
+  fit(data, params) {
+    const {X, nRows, nCols, target} = designMatrix(data)
     if (target.task !== 'regression') throw new Error('linear fits regression targets only')
     const model = fitRidge(X, nRows, nCols, target.y, {
       alpha: num(params, 'alpha'),
@@ -71,7 +80,8 @@ const logistic: Algorithm = {
     },
     fitIntercept: {type: 'bool', default: true, description: 'fit an intercept term'},
   },
-  fit({X, nRows, nCols, target}, params) {
+  fit(data, params) {
+    const {X, nRows, nCols, target} = designMatrix(data)
     if (target.task !== 'classification') throw new Error('logistic fits classification targets only')
     const model = fitLogistic(X, nRows, nCols, target.y, target.classes.length, {
       c: num(params, 'c'),
@@ -112,17 +122,17 @@ export function checkAlgoTask(algo: Algorithm, task: Task): void {
   }
 }
 
-/** Raw model output on a design matrix: class probabilities (nRows × K, row-major) or regression values. */
+/** Raw model output on a frame: class probabilities (nRows × K, row-major) or regression values. */
 export function predictModel(
   model: FittedModel,
-  X: Float64Array,
-  nRows: number,
-  nCols: number,
+  preprocessor: Preprocessor,
+  frame: Frame,
 ): {probabilities?: Float64Array; values?: Float64Array} {
+  const nCols = preprocessor.featureNames.length
   switch (model.kind) {
     case 'ridge':
-      return {values: predictRidge(model, X, nRows, nCols)}
+      return {values: predictRidge(model, transform(preprocessor, frame), frame.nRows, nCols)}
     case 'logistic':
-      return {probabilities: predictProbaLogistic(model, X, nRows)}
+      return {probabilities: predictProbaLogistic(model, transform(preprocessor, frame), frame.nRows)}
   }
 }

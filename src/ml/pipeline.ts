@@ -3,7 +3,7 @@
 import {type Algorithm, type FittedModel, predictModel} from './algorithms.js'
 import type {Frame} from './frame.js'
 import type {Params} from './params.js'
-import {fitPreprocessor, type Preprocessor, transform} from './preprocess.js'
+import {fitPreprocessor, type Preprocessor} from './preprocess.js'
 import type {LabelType, Target, Task} from './target.js'
 
 export interface TargetInfo {
@@ -31,17 +31,20 @@ export interface Prediction {
   readonly values?: Float64Array
 }
 
-/** Fits preprocessing and model on `features` (the training rows) and `target` (same rows, none missing). */
+/**
+ * Fits preprocessing and model on `rows` of `features` (all rows when omitted); `target` is indexed like the
+ * frame and has no missing value at those rows. Rows are selected by index, never copied out of the frame.
+ */
 export function fitPipeline(
   features: Frame,
   target: Target,
   algo: Algorithm,
   params: Params,
   seed: number,
+  rows: Int32Array = Int32Array.from({length: features.nRows}, (_, i) => i),
 ): FittedPipeline {
-  const preprocessor = fitPreprocessor(features, algo.preprocess)
-  const X = transform(preprocessor, features)
-  const model = algo.fit({X, nRows: features.nRows, nCols: preprocessor.featureNames.length, target}, params, seed)
+  const preprocessor = fitPreprocessor(features, algo.preprocess, rows)
+  const model = algo.fit({frame: features, rows, preprocessor, target}, params, seed)
   const info: TargetInfo =
     target.task === 'classification'
       ? {name: target.name, task: target.task, classes: target.classes, labelType: target.labelType}
@@ -50,8 +53,7 @@ export function fitPipeline(
 }
 
 export function predictPipeline(pipeline: FittedPipeline, features: Frame): Prediction {
-  const X = transform(pipeline.preprocessor, features)
-  const raw = predictModel(pipeline.model, X, features.nRows, pipeline.preprocessor.featureNames.length)
+  const raw = predictModel(pipeline.model, pipeline.preprocessor, features)
   if (raw.probabilities) {
     const k = pipeline.target.classes!.length
     return {nRows: features.nRows, probabilities: raw.probabilities, labels: argmaxRows(raw.probabilities, k)}

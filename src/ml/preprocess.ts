@@ -43,8 +43,9 @@ export interface Preprocessor extends PreprocessOptions {
 
 export const MISSING_LEVEL = '<missing>'
 
-export function fitPreprocessor(frame: Frame, options: PreprocessOptions): Preprocessor {
-  const inputs = frame.columns.map(c => fitInput(c))
+/** Fits on `rows` of the frame (all rows when omitted). */
+export function fitPreprocessor(frame: Frame, options: PreprocessOptions, rows?: Int32Array): Preprocessor {
+  const inputs = frame.columns.map(c => fitInput(c, rows))
   const featureNames: string[] = []
   for (const input of inputs) {
     if (input.kind === 'numeric' || options.encoding === 'ordinal') featureNames.push(input.name)
@@ -56,21 +57,30 @@ export function fitPreprocessor(frame: Frame, options: PreprocessOptions): Prepr
   return {...options, inputs, featureNames}
 }
 
-function fitInput(column: Column): InputSpec {
+function fitInput(column: Column, rows: Int32Array | undefined): InputSpec {
+  const n = rows ? rows.length : column.kind === 'numeric' ? column.values.length : column.codes.length
   if (column.kind === 'categorical') {
     const used = new Uint8Array(column.levels.length)
     let missing = false
-    for (const c of column.codes) {
+    for (let i = 0; i < n; i++) {
+      const c = column.codes[rows ? rows[i]! : i]!
       if (c < 0) missing = true
       else used[c] = 1
     }
     const levels = column.levels.filter((_, i) => used[i]).sort()
     return {kind: 'categorical', name: column.name, levels, missingLevel: missing}
   }
-  const present = column.values.filter(v => !Number.isNaN(v))
-  if (present.length === 0) {
-    return {kind: 'numeric', name: column.name, median: 0, mean: 0, scale: 1, min: 0, max: 0}
+  const present = new Float64Array(n)
+  let m = 0
+  for (let i = 0; i < n; i++) {
+    const v = column.values[rows ? rows[i]! : i]!
+    if (!Number.isNaN(v)) present[m++] = v
   }
+  return numericInput(column.name, present.subarray(0, m))
+}
+
+function numericInput(name: string, present: Float64Array): NumericInput {
+  if (present.length === 0) return {kind: 'numeric', name, median: 0, mean: 0, scale: 1, min: 0, max: 0}
   let sum = 0
   let min = Number.POSITIVE_INFINITY
   let max = Number.NEGATIVE_INFINITY
@@ -83,7 +93,7 @@ function fitInput(column: Column): InputSpec {
   let ss = 0
   for (const v of present) ss += (v - mean) * (v - mean)
   const std = Math.sqrt(ss / present.length)
-  return {kind: 'numeric', name: column.name, median: median(present), mean, scale: std > 0 ? std : 1, min, max}
+  return {kind: 'numeric', name, median: median(present), mean, scale: std > 0 ? std : 1, min, max}
 }
 
 /** numpy's median (mean of the two middle values for an even count), in O(n) by quickselect. Reorders `values`. */
@@ -145,9 +155,10 @@ function inputColumn(frame: Frame, input: InputSpec): Column {
  * The design matrix: nRows × featureNames.length, ROW-major, float64. With `impute`, no NaN remains;
  * without it (ordinal encoding for trees) NaN marks missing numbers and missing or unseen categories.
  */
-export function transform(pre: Preprocessor, frame: Frame): Float64Array {
+export function transform(pre: Preprocessor, frame: Frame, rows?: Int32Array): Float64Array {
   const nCols = pre.featureNames.length
-  const n = frame.nRows
+  const n = rows ? rows.length : frame.nRows
+  const at = rows ? (i: number) => rows[i]! : (i: number) => i
   const X = new Float64Array(n * nCols)
   let offset = 0
   for (const input of pre.inputs) {
@@ -156,7 +167,7 @@ export function transform(pre: Preprocessor, frame: Frame): Float64Array {
       const shift = pre.standardize ? input.mean : 0
       const scale = pre.standardize ? input.scale : 1
       for (let i = 0; i < n; i++) {
-        let v = column.values[i]!
+        let v = column.values[at(i)]!
         if (Number.isNaN(v) && pre.impute) v = input.median
         X[i * nCols + offset] = (v - shift) / scale
       }
@@ -165,7 +176,7 @@ export function transform(pre: Preprocessor, frame: Frame): Float64Array {
       const map = levelMap(input, column)
       if (pre.encoding === 'ordinal') {
         for (let i = 0; i < n; i++) {
-          const c = column.codes[i]!
+          const c = column.codes[at(i)]!
           const level = c < 0 ? -1 : map[c]!
           X[i * nCols + offset] = level < 0 ? Number.NaN : level
         }
@@ -173,7 +184,7 @@ export function transform(pre: Preprocessor, frame: Frame): Float64Array {
       } else {
         const width = input.levels.length + (input.missingLevel ? 1 : 0)
         for (let i = 0; i < n; i++) {
-          const c = column.codes[i]!
+          const c = column.codes[at(i)]!
           if (c < 0) {
             if (input.missingLevel) X[i * nCols + offset + input.levels.length] = 1
             continue

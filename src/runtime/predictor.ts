@@ -3,7 +3,7 @@
 // onnxruntime-node is imported lazily: it costs ~0.1 s that `--help` must not pay.
 import type {InferenceSession, Tensor} from 'onnxruntime-node'
 import {ModelError} from '../errors.js'
-import type {Column, Frame} from '../ml/frame.js'
+import {type Column, type Frame, takeRows} from '../ml/frame.js'
 import type {Signature, SignatureInput} from '../onnx/signature.js'
 
 export interface ModelOutput {
@@ -81,6 +81,17 @@ export class Predictor {
       })
     }
     return this.decode(results, frame.nRows)
+  }
+
+  /**
+   * Predicts `rows` of the frame in chunks, so that tensors stay small whatever the frame's size; the
+   * outputs are concatenated in row order.
+   */
+  async predictRows(frame: Frame, rows: Int32Array, chunkRows = 65_536): Promise<ModelOutput> {
+    const parts: ModelOutput[] = []
+    for (let s = 0; s < rows.length; s += chunkRows)
+      parts.push(await this.predict(takeRows(frame, rows.subarray(s, s + chunkRows))))
+    return concatOutputs(parts, rows.length)
   }
 
   private feeds(frame: Frame): Record<string, Tensor> {
@@ -195,4 +206,28 @@ function numericValues(column: Column, spec: SignatureInput): Float64Array {
   throw new ModelError('E_MODEL_SIGNATURE', `column "${spec.name}" holds text but the model expects numbers`, {
     hint: 'check the column, or the model signature (mlproj models show NAME)',
   })
+}
+
+export function concatOutputs(parts: readonly ModelOutput[], nRows: number): ModelOutput {
+  if (parts.length === 1) return parts[0]!
+  const cat = (arrays: Array<Float64Array | undefined>) => {
+    if (arrays.some(a => a === undefined)) return undefined
+    const out = new Float64Array(arrays.reduce((n, a) => n + a!.length, 0))
+    let o = 0
+    for (const a of arrays) {
+      out.set(a!, o)
+      o += a!.length
+    }
+    return out
+  }
+  const classIndex = parts.every(p => p.classIndex)
+    ? Int32Array.from(parts.flatMap(p => Array.from(p.classIndex!)))
+    : undefined
+  return {
+    nRows,
+    labels: parts.every(p => p.labels) ? parts.flatMap(p => p.labels!) : undefined,
+    classIndex,
+    probabilities: cat(parts.map(p => p.probabilities)),
+    values: cat(parts.map(p => p.values)),
+  }
 }
