@@ -8,8 +8,13 @@ import {fitLogistic, type LogisticModel, predictProbaLogistic} from './logistic.
 import {bool, num, type ParamSpecs, type Params} from './params.js'
 import {type PreprocessOptions, type Preprocessor, transform} from './preprocess.js'
 import {type Target, type Task, takeTarget} from './target.js'
+import {featureColumns} from './tree/binning.js'
+import {fitGbdt, type GbdtModel, type GbdtParams, predictGbdtRaw} from './tree/gbdt.js'
 
-export type FittedModel = ({readonly kind: 'ridge'} & RidgeModel) | ({readonly kind: 'logistic'} & LogisticModel)
+export type FittedModel =
+  | ({readonly kind: 'ridge'} & RidgeModel)
+  | ({readonly kind: 'logistic'} & LogisticModel)
+  | ({readonly kind: 'gbdt'} & GbdtModel)
 
 export interface TrainingSet {
   readonly frame: Frame
@@ -93,7 +98,79 @@ const logistic: Algorithm = {
   },
 }
 
-export const ALGORITHMS: Readonly<Record<string, Algorithm>> = {linear, logistic}
+const treePreprocess: PreprocessOptions = {impute: false, standardize: false, encoding: 'ordinal'}
+
+/** Tree inputs: one column per feature (NaN = missing), categories as level indices, the target per frame row. */
+function treeInput({frame, rows, preprocessor, target}: TrainingSet) {
+  return {
+    columns: featureColumns(preprocessor, frame),
+    categorical: preprocessor.inputs.map(i => i.kind === 'categorical'),
+    rows,
+    y: target.y,
+    nClasses: target.task === 'classification' ? target.classes.length : 0,
+  }
+}
+
+const gbdt: Algorithm = {
+  name: 'gbdt',
+  summary: 'histogram gradient-boosted trees (leaf-wise), like LightGBM and scikit-learn HistGradientBoosting',
+  tasks: ['classification', 'regression'],
+  preprocess: treePreprocess,
+  params: {
+    nEstimators: {type: 'int', default: 100, min: 1, description: 'boosting iterations (trees per class)'},
+    learningRate: {type: 'float', default: 0.1, min: 0, minInclusive: false, description: 'shrinkage of each tree'},
+    numLeaves: {type: 'int', default: 31, min: 2, description: 'maximum leaves per tree'},
+    maxDepth: {type: 'int', default: -1, min: -1, description: 'maximum depth of a leaf (-1: no bound)'},
+    minDataInLeaf: {type: 'int', default: 20, min: 1, description: 'minimum rows in a leaf'},
+    minSumHessianInLeaf: {type: 'float', default: 1e-3, min: 0, description: 'minimum sum of hessians in a leaf'},
+    lambdaL2: {type: 'float', default: 0, min: 0, description: 'L2 regularisation of leaf values'},
+    minGainToSplit: {type: 'float', default: 0, min: 0, description: 'minimum gain to make a split'},
+    maxBins: {
+      type: 'int',
+      default: 255,
+      min: 2,
+      max: 255,
+      description: 'bins per feature (a further bin holds missing values)',
+    },
+    baggingFraction: {
+      type: 'float',
+      default: 1,
+      min: 0,
+      minInclusive: false,
+      max: 1,
+      description: 'fraction of rows per iteration',
+    },
+    featureFraction: {
+      type: 'float',
+      default: 1,
+      min: 0,
+      minInclusive: false,
+      max: 1,
+      description: 'fraction of features per tree',
+    },
+    earlyStoppingRounds: {
+      type: 'int',
+      default: 0,
+      min: 0,
+      description: 'stop after this many rounds without validation improvement (0: off)',
+    },
+    validationFraction: {
+      type: 'float',
+      default: 0.1,
+      min: 0,
+      minInclusive: false,
+      max: 0.5,
+      description: 'share of training rows held out for early stopping',
+    },
+    catSmooth: {type: 'float', default: 10, min: 0, description: 'smoothing when ordering categories for a split'},
+  },
+  fit(data, params, seed) {
+    const model = fitGbdt(treeInput(data), params as unknown as GbdtParams, seed)
+    return {kind: 'gbdt', ...model}
+  },
+}
+
+export const ALGORITHMS: Readonly<Record<string, Algorithm>> = {linear, logistic, gbdt}
 
 export const ALGO_NAMES = Object.keys(ALGORITHMS)
 
@@ -134,5 +211,39 @@ export function predictModel(
       return {values: predictRidge(model, transform(preprocessor, frame), frame.nRows, nCols)}
     case 'logistic':
       return {probabilities: predictProbaLogistic(model, transform(preprocessor, frame), frame.nRows)}
+    case 'gbdt':
+      return scoresToOutput(
+        model.objective,
+        predictGbdtRaw(model, featureColumns(preprocessor, frame), frame.nRows),
+        model.k,
+      )
   }
+}
+
+/** Raw boosting scores to probabilities (sigmoid, softmax) or values, as the ONNX graph does it. */
+function scoresToOutput(
+  objective: GbdtModel['objective'],
+  raw: Float64Array,
+  k: number,
+): {probabilities?: Float64Array; values?: Float64Array} {
+  if (objective === 'squared_error') return {values: raw}
+  if (objective === 'binary_logloss') {
+    const probabilities = new Float64Array(raw.length * 2)
+    for (let i = 0; i < raw.length; i++) {
+      const p = 1 / (1 + Math.exp(-raw[i]!))
+      probabilities[2 * i] = 1 - p
+      probabilities[2 * i + 1] = p
+    }
+    return {probabilities}
+  }
+  const n = raw.length / k
+  const probabilities = new Float64Array(raw.length)
+  for (let i = 0; i < n; i++) {
+    let max = Number.NEGATIVE_INFINITY
+    for (let j = 0; j < k; j++) max = Math.max(max, raw[i * k + j]!)
+    let sum = 0
+    for (let j = 0; j < k; j++) sum += probabilities[i * k + j] = Math.exp(raw[i * k + j]! - max)
+    for (let j = 0; j < k; j++) probabilities[i * k + j] = probabilities[i * k + j]! / sum
+  }
+  return {probabilities}
 }

@@ -6,6 +6,7 @@ import type {FittedPipeline} from '../ml/pipeline.js'
 import type {CategoricalInput, NumericInput, Preprocessor} from '../ml/preprocess.js'
 import {GraphBuilder} from './graph.js'
 import {pipelineSignature, SIGNATURE_METADATA_KEY, type Signature} from './signature.js'
+import {treeEnsemble} from './trees.js'
 
 export interface ExportedModel {
   readonly bytes: Uint8Array
@@ -94,17 +95,40 @@ function modelGraph(g: GraphBuilder, pipeline: FittedPipeline, features: string)
       for (let r = 0; r < rows; r++) for (let j = 0; j < nCols; j++) wt[j * rows + r] = model.coef[r * nCols + j]!
       const product = g.op('MatMul', [features, g.doubles('coef', wt, [nCols, rows])], 'product')
       const logits = g.op('Add', [product, g.doubles('intercept', model.intercept, [rows])], 'logits')
-      let probabilities: string
-      if (k === 2) {
-        const p = g.op('Sigmoid', [logits], 'p_positive')
-        const q = g.op('Sub', [g.doubles('one', [1], [1]), p], 'p_negative')
-        probabilities = g.op('Concat', [q, p], 'probabilities', {axis: 1})
-      } else probabilities = g.op('Softmax', [logits], 'probabilities', {axis: 1})
-      labelGraph(g, pipeline, probabilities)
-      g.output('probabilities', 'double', ['N', k])
+      classifierOutputs(g, pipeline, logits, k === 2)
+      return
+    }
+    case 'gbdt': {
+      const raw = treeEnsemble(
+        g,
+        features,
+        model.trees.map((tree, t) => ({tree, targets: [model.treeClass[t]!]})),
+        model.k,
+        'SUM',
+        'raw_scores',
+      )
+      const scores = g.op('Add', [raw, g.doubles('base_score', model.baseScore, [model.k])], 'scores')
+      if (model.objective === 'squared_error') {
+        g.op('Identity', [scores], 'variable')
+        g.output('variable', 'double', ['N', 1])
+        return
+      }
+      classifierOutputs(g, pipeline, scores, model.objective === 'binary_logloss')
       return
     }
   }
+}
+
+/** Scores → `probabilities` (sigmoid of one score for binary, softmax otherwise) and `label`. */
+function classifierOutputs(g: GraphBuilder, pipeline: FittedPipeline, scores: string, binary: boolean): void {
+  let probabilities: string
+  if (binary) {
+    const p = g.op('Sigmoid', [scores], 'p_positive')
+    const q = g.op('Sub', [g.doubles('one', [1], [1]), p], 'p_negative')
+    probabilities = g.op('Concat', [q, p], 'probabilities', {axis: 1})
+  } else probabilities = g.op('Softmax', [scores], 'probabilities', {axis: 1})
+  labelGraph(g, pipeline, probabilities)
+  g.output('probabilities', 'double', ['N', pipeline.target.classes!.length])
 }
 
 /** label = classes[argmax(probabilities)]: int64 labels for integer classes, strings otherwise. */

@@ -6,12 +6,12 @@ export const {onnx} = onnxProto
 export const DataType = onnx.TensorProto.DataType
 const AttrType = onnx.AttributeProto.AttributeType
 
-/** Opsets the exported models use: 19 for string Equal; ai.onnx.ml 3 for the tree ensembles. */
+/** Opsets the exported models use: 21 (string Equal needs 19); ai.onnx.ml 5 for TreeEnsemble with double values. */
 export const OPSETS = [
-  {domain: '', version: 19},
-  {domain: 'ai.onnx.ml', version: 3},
+  {domain: '', version: 21},
+  {domain: 'ai.onnx.ml', version: 5},
 ]
-export const IR_VERSION = 9
+export const IR_VERSION = 10
 
 export type ElemType = 'double' | 'float' | 'int64' | 'int32' | 'string' | 'bool'
 
@@ -28,7 +28,15 @@ export function elemTypeName(code: number): ElemType | undefined {
   return (Object.keys(ELEM_TYPES) as ElemType[]).find(k => ELEM_TYPES[k] === code)
 }
 
-export type AttrValue = number | string | number[] | string[] | {float: number} | {floats: number[]} | {ints: number[]}
+export type AttrValue =
+  | number
+  | string
+  | number[]
+  | string[]
+  | {float: number}
+  | {floats: number[]}
+  | {ints: number[]}
+  | {tensor: onnxProto.onnx.ITensorProto}
 
 function attribute(name: string, value: AttrValue): onnxProto.onnx.IAttributeProto {
   if (typeof value === 'number') return {name, type: AttrType.INT, i: value}
@@ -39,6 +47,7 @@ function attribute(name: string, value: AttrValue): onnxProto.onnx.IAttributePro
     }
     return {name, type: AttrType.INTS, ints: value as number[]}
   }
+  if ('tensor' in value) return {name, type: AttrType.TENSOR, t: value.tensor}
   if ('float' in value) return {name, type: AttrType.FLOAT, f: value.float}
   if ('floats' in value) return {name, type: AttrType.FLOATS, floats: value.floats}
   return {name, type: AttrType.INTS, ints: value.ints}

@@ -1,0 +1,187 @@
+// Binning: maps every feature to at most 255 bins plus one bin for missing values, so histograms have a
+// fixed size and split finding scans bins instead of sorted values (LightGBM / scikit-learn HistGradientBoosting).
+import type {Frame} from '../frame.js'
+import type {Preprocessor} from '../preprocess.js'
+import {levelMap} from '../preprocess.js'
+import {Rng} from '../rng.js'
+
+/** Bin index of missing values (and, for categories, of unseen or rare ones); 255 real bins sit below it. */
+export const MISSING_BIN = 255
+export const HIST_BINS = 256
+/** Quantiles are computed on at most this many values, as scikit-learn does (subsample=2e5). */
+const QUANTILE_SAMPLE = 200_000
+
+export interface NumericBins {
+  readonly kind: 'numeric'
+  /** Upper edges: bin b holds values v with thresholds[b-1] < v <= thresholds[b]; the last bin is unbounded. */
+  readonly thresholds: Float64Array
+  readonly nBins: number
+}
+
+export interface CategoricalBins {
+  readonly kind: 'categorical'
+  /** Category (level index of the preprocessor) held by each bin. */
+  readonly categories: Int32Array
+  readonly nBins: number
+}
+
+export type FeatureBins = NumericBins | CategoricalBins
+
+export interface BinnedData {
+  readonly nRows: number
+  readonly nFeatures: number
+  /** nFeatures × nRows, column-major (feature f at offset f × nRows); MISSING_BIN for missing. */
+  readonly bins: Uint8Array
+  readonly features: readonly FeatureBins[]
+  /** Whether any training row of the feature was missing. */
+  readonly hasMissing: Uint8Array
+}
+
+/**
+ * The feature values of `rows` of the frame as trees see them: numbers as they are, categories as the
+ * preprocessor's level index, NaN for missing values and unseen categories. Column-major per feature.
+ */
+export function featureColumns(pre: Preprocessor, frame: Frame): Float64Array[] {
+  return pre.inputs.map(input => {
+    const column = frame.columns.find(c => c.name === input.name)!
+    if (column.kind === 'numeric') return column.values
+    if (input.kind !== 'categorical' || column.kind !== 'categorical')
+      throw new Error(`column ${input.name} changed kind`)
+    const map = levelMap(input, column)
+    return Float64Array.from(column.codes, c => (c < 0 || map[c]! < 0 ? Number.NaN : map[c]!))
+  })
+}
+
+/** Fits the bins on the given rows and bins them (rows in the given order become rows 0..n-1). */
+export function binData(
+  columns: readonly Float64Array[],
+  categorical: readonly boolean[],
+  rows: Int32Array,
+  maxBins: number,
+  seed: number,
+): BinnedData {
+  const n = rows.length
+  const bins = new Uint8Array(columns.length * n)
+  const hasMissing = new Uint8Array(columns.length)
+  const features: FeatureBins[] = []
+  const rng = new Rng(seed)
+  for (let f = 0; f < columns.length; f++) {
+    const column = columns[f]!
+    const out = bins.subarray(f * n, (f + 1) * n)
+    const spec = categorical[f] ? fitCategorical(column, rows, maxBins) : fitNumeric(column, rows, maxBins, rng)
+    features.push(spec)
+    hasMissing[f] = applyBins(spec, column, rows, out)
+  }
+  return {nRows: n, nFeatures: columns.length, bins, features, hasMissing}
+}
+
+function fitNumeric(column: Float64Array, rows: Int32Array, maxBins: number, rng: Rng): NumericBins {
+  let values = new Float64Array(rows.length)
+  let m = 0
+  for (let i = 0; i < rows.length; i++) {
+    const v = column[rows[i]!]!
+    if (!Number.isNaN(v)) values[m++] = v
+  }
+  values = values.subarray(0, m)
+  if (m > QUANTILE_SAMPLE) {
+    const sample = new Float64Array(QUANTILE_SAMPLE)
+    // Reservoir-free subsample: a seeded partial Fisher–Yates over the present values.
+    const copy = Float64Array.from(values)
+    for (let i = 0; i < QUANTILE_SAMPLE; i++) {
+      const j = i + rng.nextInt(m - i)
+      const t = copy[i]!
+      copy[i] = copy[j]!
+      copy[j] = t
+      sample[i] = copy[i]!
+    }
+    values = sample
+  }
+  values.sort()
+  const distinct: number[] = []
+  for (let i = 0; i < values.length; i++) if (i === 0 || values[i] !== values[i - 1]) distinct.push(values[i]!)
+  const thresholds: number[] = []
+  if (distinct.length <= maxBins) {
+    for (let i = 0; i + 1 < distinct.length; i++) thresholds.push(midpoint(distinct[i]!, distinct[i + 1]!))
+  } else {
+    // Quantile edges over the (sub)sample, deduplicated; midpoints keep each edge between two observed values.
+    for (let b = 1; b < maxBins; b++) {
+      const q = (b / maxBins) * (values.length - 1)
+      const lo = values[Math.floor(q)]!
+      const hi = values[Math.min(values.length - 1, Math.floor(q) + 1)]!
+      const edge = lo === hi ? lo : midpoint(lo, hi)
+      if (thresholds.length === 0 || edge > thresholds[thresholds.length - 1]!) thresholds.push(edge)
+    }
+    if (thresholds[thresholds.length - 1]! >= values[values.length - 1]!) thresholds.pop()
+  }
+  return {kind: 'numeric', thresholds: Float64Array.from(thresholds), nBins: thresholds.length + 1}
+}
+
+/** Halfway between two doubles, exactly representable and strictly below `b` (so `a <= t < b`). */
+function midpoint(a: number, b: number): number {
+  const m = a + (b - a) / 2
+  return m < b ? m : a
+}
+
+function fitCategorical(column: Float64Array, rows: Int32Array, maxBins: number): CategoricalBins {
+  const counts = new Map<number, number>()
+  for (let i = 0; i < rows.length; i++) {
+    const v = column[rows[i]!]!
+    if (!Number.isNaN(v)) counts.set(v, (counts.get(v) ?? 0) + 1)
+  }
+  // More categories than bins: keep the most frequent; the rest share the missing bin.
+  const kept = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, maxBins)
+  const categories = Int32Array.from(kept.map(([c]) => c)).sort()
+  return {kind: 'categorical', categories, nBins: categories.length}
+}
+
+/** Bins other rows (validation, prediction) with bins fitted elsewhere; same layout as BinnedData.bins. */
+export function applyBinning(
+  features: readonly FeatureBins[],
+  columns: readonly Float64Array[],
+  rows: Int32Array,
+): Uint8Array {
+  const n = rows.length
+  const bins = new Uint8Array(features.length * n)
+  features.forEach((spec, f) => {
+    applyBins(spec, columns[f]!, rows, bins.subarray(f * n, (f + 1) * n))
+  })
+  return bins
+}
+
+/** Writes the bin of each row; returns 1 when a row landed in the missing bin. */
+function applyBins(spec: FeatureBins, column: Float64Array, rows: Int32Array, out: Uint8Array): number {
+  let missing = 0
+  if (spec.kind === 'numeric') {
+    const t = spec.thresholds
+    for (let i = 0; i < rows.length; i++) {
+      const v = column[rows[i]!]!
+      if (Number.isNaN(v)) {
+        out[i] = MISSING_BIN
+        missing = 1
+        continue
+      }
+      let lo = 0
+      let hi = t.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if (v <= t[mid]!) hi = mid
+        else lo = mid + 1
+      }
+      out[i] = lo
+    }
+    return missing
+  }
+  const binOf = new Map<number, number>()
+  spec.categories.forEach((c, b) => {
+    binOf.set(c, b)
+  })
+  for (let i = 0; i < rows.length; i++) {
+    const v = column[rows[i]!]!
+    const b = Number.isNaN(v) ? undefined : binOf.get(v)
+    if (b === undefined) {
+      out[i] = MISSING_BIN
+      missing = 1
+    } else out[i] = b
+  }
+  return missing
+}

@@ -1,0 +1,247 @@
+// Tree growth on binned data: leaf-wise (best gain first, bounded by numLeaves and maxDepth, as LightGBM)
+// for boosting, or depth-first until no split is allowed (CART, random forests). Rows of each node stay a
+// contiguous range of one index array, partitioned in place; histograms are built for the smaller child only.
+import {type BinnedData, HIST_BINS, MISSING_BIN} from './binning.js'
+import {buildHistogram, histogramSize, subtractHistogram} from './histogram.js'
+import {findBestSplit, type Split, type SplitConstraints} from './split.js'
+import type {FlatTree} from './tree.js'
+
+export interface GrowParams extends SplitConstraints {
+  /** Maximum leaves (Infinity: no bound). */
+  readonly numLeaves: number
+  /** Maximum depth of a leaf, root = 0 (-1: no bound). */
+  readonly maxDepth: number
+  readonly order: 'best-first' | 'depth-first'
+}
+
+/** Fills `hist` with the histogram of rows[start..end) over every feature. */
+export type HistogramFn = (rows: Int32Array, start: number, end: number, hist: Float64Array) => void
+
+export interface GrowInput {
+  readonly data: BinnedData
+  /** nRows × K gradients (row-major) and nRows hessians, indexed by row of `data`. */
+  readonly grad: Float64Array
+  readonly hess: Float64Array
+  /** The rows this tree learns from; reordered in place so that every node's rows are contiguous. */
+  readonly rows: Int32Array
+  /** Features a node may split on (random forests sample them per node); null = all. */
+  readonly sampleFeatures?: () => Int32Array | null
+  /** A histogram builder (e.g. spread over worker threads); defaults to building in this thread. */
+  readonly histogram?: HistogramFn
+}
+
+export interface GrownTree {
+  readonly tree: FlatTree
+  /** Per node: split bin (numeric) and left-bin mask (categorical), for routing binned rows. */
+  readonly splitBin: Int32Array
+  readonly leftMask: ReadonlyArray<Uint8Array | null>
+  /** Per node: its rows are input.rows[start .. end). */
+  readonly start: Int32Array
+  readonly end: Int32Array
+}
+
+interface OpenLeaf {
+  node: number
+  hist: Float64Array | null
+  totals: Float64Array
+  split: Split | undefined
+}
+
+export function growTree(input: GrowInput, params: GrowParams): GrownTree {
+  const {data, grad, hess, rows} = input
+  const k = params.k
+  const c = k + 2
+  const nF = data.nFeatures
+  const scratch = new Float64Array(rows.length * (k + 1))
+  const partition = new Int32Array(rows.length)
+  const pool: Float64Array[] = []
+  const take = () => pool.pop() ?? new Float64Array(histogramSize(nF, k))
+  const build: HistogramFn =
+    input.histogram ??
+    ((r, start, end, hist) => buildHistogram(data.bins, data.nRows, r, start, end, grad, hess, k, hist, 0, nF, scratch))
+
+  const feature: number[] = []
+  const splitBin: number[] = []
+  const leftMask: Array<Uint8Array | null> = []
+  const missingLeft: number[] = []
+  const left: number[] = []
+  const right: number[] = []
+  const value: number[] = []
+  const gain: number[] = []
+  const count: number[] = []
+  const start: number[] = []
+  const end: number[] = []
+  const depth: number[] = []
+
+  const addNode = (s: number, e: number, d: number, totals: Float64Array): number => {
+    const id = feature.length
+    feature.push(-1)
+    splitBin.push(0)
+    leftMask.push(null)
+    missingLeft.push(0)
+    left.push(-1)
+    right.push(-1)
+    gain.push(0)
+    count.push(totals[k + 1]!)
+    start.push(s)
+    end.push(e)
+    depth.push(d)
+    const h = totals[k]! + params.lambdaL2
+    for (let j = 0; j < k; j++) value.push(h > 0 ? -totals[j]! / h : 0)
+    return id
+  }
+
+  const canSplit = (node: number) =>
+    end[node]! - start[node]! >= 2 * Math.max(1, params.minDataInLeaf) &&
+    (params.maxDepth < 0 || depth[node]! < params.maxDepth)
+
+  const search = (leaf: OpenLeaf) => {
+    leaf.split =
+      canSplit(leaf.node) && leaf.hist
+        ? findBestSplit(data, leaf.hist, leaf.totals, input.sampleFeatures?.() ?? null, params)
+        : undefined
+  }
+
+  const rootHist = take()
+  build(rows, 0, rows.length, rootHist)
+  const rootTotals = new Float64Array(c)
+  for (let b = 0; b < HIST_BINS; b++) for (let j = 0; j < c; j++) rootTotals[j] = rootTotals[j]! + rootHist[b * c + j]!
+  const open: OpenLeaf[] = [
+    {node: addNode(0, rows.length, 0, rootTotals), hist: rootHist, totals: rootTotals, split: undefined},
+  ]
+  search(open[0]!)
+  let leaves = 1
+
+  while (open.length > 0 && leaves < params.numLeaves) {
+    let pick = open.length - 1
+    if (params.order === 'best-first') {
+      for (let i = 0; i < open.length - 1; i++)
+        if ((open[i]!.split?.gain ?? -1) > (open[pick]!.split?.gain ?? -1)) pick = i
+    }
+    const leaf = open[pick]!
+    open.splice(pick, 1)
+    const split = leaf.split
+    if (!split) {
+      if (leaf.hist) pool.push(leaf.hist)
+      if (params.order === 'best-first') break
+      continue
+    }
+    const node = leaf.node
+    const f = split.feature
+    const mask = split.leftBins ? binMask(split.leftBins) : null
+    const nLeft = partitionRows(data, rows, partition, start[node]!, end[node]!, f, split.bin, mask, split.missingLeft)
+    const leftTotals = split.left
+    const rightTotals = new Float64Array(c)
+    for (let j = 0; j < c; j++) rightTotals[j] = leaf.totals[j]! - leftTotals[j]!
+    const mid = start[node]! + nLeft
+    const l = addNode(start[node]!, mid, depth[node]! + 1, leftTotals)
+    const r = addNode(mid, end[node]!, depth[node]! + 1, rightTotals)
+    feature[node] = f
+    splitBin[node] = split.bin
+    leftMask[node] = mask
+    missingLeft[node] = split.missingLeft ? 1 : 0
+    left[node] = l
+    right[node] = r
+    gain[node] = split.gain
+    leaves++
+
+    const lLeaf: OpenLeaf = {node: l, hist: null, totals: leftTotals, split: undefined}
+    const rLeaf: OpenLeaf = {node: r, hist: null, totals: rightTotals, split: undefined}
+    if (canSplit(l) || canSplit(r)) {
+      // Build the smaller child; the parent's histogram minus it is the larger child's.
+      const [small, large] = end[l]! - start[l]! <= end[r]! - start[r]! ? [lLeaf, rLeaf] : [rLeaf, lLeaf]
+      small.hist = take()
+      build(rows, start[small.node]!, end[small.node]!, small.hist)
+      subtractHistogram(leaf.hist!, small.hist, k, 0, nF)
+      large.hist = leaf.hist
+      search(lLeaf)
+      search(rLeaf)
+    } else if (leaf.hist) pool.push(leaf.hist)
+    for (const child of [lLeaf, rLeaf]) {
+      if (child.split) open.push(child)
+      else if (child.hist) pool.push(child.hist)
+    }
+  }
+
+  const n = feature.length
+  const thresholds = new Float64Array(n)
+  const isCategorical = new Uint8Array(n)
+  const catStart = new Int32Array(n + 1)
+  const catValues: number[] = []
+  for (let i = 0; i < n; i++) {
+    catStart[i] = catValues.length
+    const f = feature[i]!
+    if (f < 0) continue
+    const spec = data.features[f]!
+    if (spec.kind === 'numeric')
+      thresholds[i] = splitBin[i]! < 0 ? Number.NEGATIVE_INFINITY : spec.thresholds[splitBin[i]!]!
+    else {
+      isCategorical[i] = 1
+      const m = leftMask[i]!
+      for (let b = 0; b < spec.nBins; b++) if (m[b]) catValues.push(spec.categories[b]!)
+    }
+  }
+  catStart[n] = catValues.length
+  const tree: FlatTree = {
+    nNodes: n,
+    nOutputs: k,
+    feature: Int32Array.from(feature),
+    threshold: thresholds,
+    catStart,
+    catValues: Float64Array.from(catValues),
+    isCategorical,
+    missingLeft: Uint8Array.from(missingLeft),
+    left: Int32Array.from(left),
+    right: Int32Array.from(right),
+    value: Float64Array.from(value),
+    gain: Float64Array.from(gain),
+    count: Float64Array.from(count),
+  }
+  return {tree, splitBin: Int32Array.from(splitBin), leftMask, start: Int32Array.from(start), end: Int32Array.from(end)}
+}
+
+function binMask(leftBins: Uint8Array): Uint8Array {
+  const mask = new Uint8Array(HIST_BINS)
+  for (const b of leftBins) mask[b] = 1
+  return mask
+}
+
+/** Stable partition of rows[start..end) into left then right; returns the left count. */
+function partitionRows(
+  data: BinnedData,
+  rows: Int32Array,
+  scratch: Int32Array,
+  start: number,
+  end: number,
+  f: number,
+  bin: number,
+  mask: Uint8Array | null,
+  missingLeft: boolean,
+): number {
+  const col = f * data.nRows
+  const bins = data.bins
+  let l = start
+  let r = 0
+  for (let i = start; i < end; i++) {
+    const row = rows[i]!
+    const b = bins[col + row]!
+    const goLeft = b === MISSING_BIN ? missingLeft : mask ? mask[b] === 1 : b <= bin
+    if (goLeft) rows[l++] = row
+    else scratch[r++] = row
+  }
+  rows.set(scratch.subarray(0, r), l)
+  return l - start
+}
+
+/** The leaf a binned row reaches (bins: nFeatures × nRows column-major). */
+export function binnedLeaf(grown: GrownTree, bins: Uint8Array, nRows: number, row: number): number {
+  const {tree, splitBin, leftMask} = grown
+  let node = 0
+  while (tree.feature[node]! >= 0) {
+    const b = bins[tree.feature[node]! * nRows + row]!
+    const mask = leftMask[node]
+    const goLeft = b === MISSING_BIN ? tree.missingLeft[node] === 1 : mask ? mask[b] === 1 : b <= splitBin[node]!
+    node = goLeft ? tree.left[node]! : tree.right[node]!
+  }
+  return node
+}
