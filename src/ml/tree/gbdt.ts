@@ -135,12 +135,13 @@ export function fitGbdt(input: GbdtInput, params: GbdtParams, seed: number): Gbd
       if (sample !== all) {
         for (let r = 0; r < n; r++) {
           if (inSample[r]) continue
-          score[r * k + j] = score[r * k + j]! + tree.value[binnedLeaf(grown, data.bins, n, r)]!
+          score[r * k + j] = score[r * k + j]! + tree.value[binnedLeaf(grown, data.bins, data.nFeatures, r)]!
         }
       }
       if (valid) {
         for (let r = 0; r < valid.n; r++) {
-          valid.score[r * k + j] = valid.score[r * k + j]! + tree.value[binnedLeaf(grown, valid.bins, valid.n, r)]!
+          valid.score[r * k + j] =
+            valid.score[r * k + j]! + tree.value[binnedLeaf(grown, valid.bins, data.nFeatures, r)]!
         }
       }
       trees.push(tree)

