@@ -31,3 +31,16 @@ export function metricsTable(metrics: Record<string, Record<string, number>>): s
     names.map(n => [n, ...splits.map(s => metrics[s]![n] ?? '')]),
   )
 }
+
+/** The most important input columns of a tree model (total split gain, split count). */
+export function importanceTable(
+  importance: ReadonlyArray<{feature: string; gain: number; splits: number}>,
+  limit = 10,
+): string {
+  const total = importance.reduce((a, f) => a + f.gain, 0) || 1
+  const rows = importance
+    .slice(0, limit)
+    .map(f => [f.feature, `${((100 * f.gain) / total).toFixed(1)}%`, f.gain, f.splits])
+  const more = importance.length > limit ? `\n(${importance.length - limit} more in --json)` : ''
+  return `${table(['feature', 'share of gain', 'gain', 'splits'], rows)}${more}`
+}

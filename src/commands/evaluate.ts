@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {formatNumber, table} from '../cli/render.js'
+import {formatNumber, importanceTable, table} from '../cli/render.js'
 import {EXIT_CODES} from '../errors.js'
 import {type EvaluateResult, evaluate} from '../services/evaluate.js'
 
@@ -66,6 +66,7 @@ export default class Evaluate extends BaseCommand {
         )}`,
       )
     }
+    if (result.importance) this.print(importanceTable(result.importance))
     for (const gate of result.gates) {
       const value = gate.value === undefined ? ` (${gate.reason})` : ` (${gate.metric} = ${formatNumber(gate.value)})`
       this.progress(`gate ${gate.failed ? 'FAILED' : 'passed'}: ${gate.expression}${value}`)

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
-import {metricsTable} from '../cli/render.js'
+import {importanceTable, metricsTable, table} from '../cli/render.js'
 import {ALGO_NAMES} from '../ml/algorithms.js'
 import {type TrainResult, train} from '../services/train.js'
 
@@ -27,7 +27,7 @@ export default class Train extends BaseCommand {
     target: Flags.string({char: 't', summary: 'Column to predict.', required: true}),
     algo: Flags.string({
       char: 'a',
-      summary: `Algorithm: ${ALGO_NAMES.join(', ')} (default: logistic for classification, linear for regression).`,
+      summary: `Algorithm: ${ALGO_NAMES.join(', ')}, or auto to fit the candidates and keep the best (default: logistic for classification, linear for regression).`,
     }),
     task: Flags.string({summary: 'Override the inferred task.', options: ['classification', 'regression']}),
     features: Flags.string({
@@ -86,10 +86,19 @@ export default class Train extends BaseCommand {
       format: flags.format as 'csv' | undefined,
       onProgress: this.progress,
     })
+    if (result.candidates) {
+      this.print(
+        table(
+          ['candidate run', 'algo', result.candidates[0]!.metric],
+          result.candidates.map(c => [c.runId, c.algo, c.value ?? '']),
+        ),
+      )
+    }
     this.print(
       `run ${result.runId} · ${result.algo} · ${result.task} · ${result.dataset.rows} rows · experiment ${result.experiment}`,
     )
     this.print(metricsTable(result.metrics))
+    if (result.importance) this.print(importanceTable(result.importance))
     this.print(`model: ${result.artifacts.model}`)
     if (result.model)
       this.print(

@@ -10,6 +10,7 @@ import {type PreprocessOptions, type Preprocessor, transform} from './preprocess
 import {type Target, type Task, takeTarget} from './target.js'
 import {featureColumns} from './tree/binning.js'
 import {fitGbdt, type GbdtModel, type GbdtParams, predictGbdtRaw} from './tree/gbdt.js'
+import type {TreeParallelism} from './tree/parallel.js'
 
 export type FittedModel =
   | ({readonly kind: 'ridge'} & RidgeModel)
@@ -23,6 +24,8 @@ export interface TrainingSet {
   /** Fitted on `rows`. */
   readonly preprocessor: Preprocessor
   readonly target: Target
+  /** Worker threads that tree learners may use. */
+  readonly parallel?: TreeParallelism
 }
 
 /** The design matrix of the training rows (nRows × nCols, row-major) and their targets. */
@@ -101,8 +104,9 @@ const logistic: Algorithm = {
 const treePreprocess: PreprocessOptions = {impute: false, standardize: false, encoding: 'ordinal'}
 
 /** Tree inputs: one column per feature (NaN = missing), categories as level indices, the target per frame row. */
-function treeInput({frame, rows, preprocessor, target}: TrainingSet) {
+function treeInput({frame, rows, preprocessor, target, parallel}: TrainingSet) {
   return {
+    parallel,
     columns: featureColumns(preprocessor, frame),
     categorical: preprocessor.inputs.map(i => i.kind === 'categorical'),
     rows,
@@ -197,6 +201,18 @@ export function checkAlgoTask(algo: Algorithm, task: Task): void {
       hint: `for ${task} use --algo ${fits.join(' or ')}, or set --task`,
     })
   }
+}
+
+/** Importance per input column (tree models), largest total gain first; undefined for linear models. */
+export function modelImportance(
+  model: FittedModel,
+  preprocessor: Preprocessor,
+): Array<{feature: string; gain: number; splits: number}> | undefined {
+  if (!('importance' in model)) return undefined
+  const {gain, splits} = model.importance
+  return preprocessor.inputs
+    .map((input, f) => ({feature: input.name, gain: gain[f]!, splits: splits[f]!}))
+    .sort((a, b) => b.gain - a.gain || a.feature.localeCompare(b.feature))
 }
 
 /** Raw model output on a frame: class probabilities (nRows × K, row-major) or regression values. */

@@ -5,6 +5,7 @@ import type {Frame} from './frame.js'
 import type {Params} from './params.js'
 import {fitPreprocessor, type Preprocessor} from './preprocess.js'
 import type {LabelType, Target, Task} from './target.js'
+import type {TreeParallelism} from './tree/parallel.js'
 
 export interface TargetInfo {
   readonly name: string
@@ -42,9 +43,10 @@ export function fitPipeline(
   params: Params,
   seed: number,
   rows: Int32Array = Int32Array.from({length: features.nRows}, (_, i) => i),
+  parallel?: TreeParallelism,
 ): FittedPipeline {
   const preprocessor = fitPreprocessor(features, algo.preprocess, rows)
-  const model = algo.fit({frame: features, rows, preprocessor, target}, params, seed)
+  const model = algo.fit({frame: features, rows, preprocessor, target, parallel}, params, seed)
   const info: TargetInfo =
     target.task === 'classification'
       ? {name: target.name, task: target.task, classes: target.classes, labelType: target.labelType}

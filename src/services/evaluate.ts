@@ -18,7 +18,7 @@ import {
 import {Predictor} from '../runtime/predictor.js'
 import {recordEvaluation} from '../workspace/evaluations.js'
 import {resolveModel} from '../workspace/registry.js'
-import type {DatasetRecord} from '../workspace/runs.js'
+import {type DatasetRecord, type FeatureImportance, getRun} from '../workspace/runs.js'
 import {type LocateOptions, openWorkspace} from '../workspace/workspace.js'
 import {datasetRecord, loadTable, withSource} from './inputs.js'
 
@@ -52,6 +52,8 @@ export interface EvaluateResult {
   readonly details: ClassificationMetrics | RegressionMetrics
   readonly gates: readonly GateResult[]
   readonly passed: boolean
+  /** Tree models trained here: importance per input column, from the training run. */
+  readonly importance?: readonly FeatureImportance[]
   readonly warnings: readonly string[]
 }
 
@@ -115,6 +117,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
         passed,
       })
       for (const w of warnings) progress(`warning: ${w}`)
+      const importance = model.runId ? getRun(ws, model.runId).importance : undefined
       return {
         evaluationId: record.id,
         model: {ref: options.model, name: model.name, version: model.version, runId: model.runId},
@@ -125,6 +128,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
         details,
         gates: gateResults,
         passed,
+        ...(importance ? {importance} : {}),
         warnings,
       }
     })

@@ -1,9 +1,10 @@
 // `mlproj train`: read a table, infer the task, split, fit the pipeline, export it to ONNX, score both
 // splits through ONNX Runtime (the same path every other command uses), and record it all as a run.
+// `--algo auto` fits every candidate algorithm on the same split, each as its own run, and keeps the best.
 import {join} from 'node:path'
 import type {DataFormat} from '../data/source.js'
 import {DataError, UsageError} from '../errors.js'
-import {type Algorithm, checkAlgoTask, defaultAlgo, getAlgorithm} from '../ml/algorithms.js'
+import {type Algorithm, checkAlgoTask, defaultAlgo, getAlgorithm, modelImportance} from '../ml/algorithms.js'
 import {type Frame, takeRows} from '../ml/frame.js'
 import {classificationMetrics, flattenMetrics, regressionMetrics} from '../ml/metrics.js'
 import {type Params, resolveParams} from '../ml/params.js'
@@ -12,12 +13,20 @@ import {trainTestSplit} from '../ml/split.js'
 import {encodeTarget, inferTask, labelledRows, type Target, type Task, takeTarget} from '../ml/target.js'
 import {exportPipeline} from '../onnx/export.js'
 import type {Signature} from '../onnx/signature.js'
+import {HistogramThreads} from '../parallel/histograms.js'
 import {type ModelOutput, Predictor} from '../runtime/predictor.js'
 import {MLPROJ_VERSION} from '../version.js'
 import {writeDirAtomic} from '../workspace/atomic.js'
 import {checkAlias, checkModelName, registerVersion} from '../workspace/registry.js'
-import {type DatasetRecord, failRun, finishRun, reapStaleRuns, startRun} from '../workspace/runs.js'
-import {type LocateOptions, openWorkspace} from '../workspace/workspace.js'
+import {
+  type DatasetRecord,
+  type FeatureImportance,
+  failRun,
+  finishRun,
+  reapStaleRuns,
+  startRun,
+} from '../workspace/runs.js'
+import {type LocateOptions, openWorkspace, type Workspace} from '../workspace/workspace.js'
 import {chooseFeatures, datasetRecord, loadTable, withSource} from './inputs.js'
 import {sha256} from './util.js'
 
@@ -25,6 +34,7 @@ export interface TrainOptions {
   readonly workspace: LocateOptions
   readonly data: string
   readonly target: string
+  /** An algorithm name, `auto`, or undefined for the task's default. */
   readonly algo?: string
   readonly task?: Task
   readonly features?: readonly string[]
@@ -41,6 +51,14 @@ export interface TrainOptions {
   readonly format?: DataFormat
   readonly stdin?: NodeJS.ReadableStream
   readonly onProgress?: (message: string) => void
+}
+
+export interface CandidateSummary {
+  readonly runId: string
+  readonly algo: string
+  /** The selection metric on the held-out split. */
+  readonly metric: string
+  readonly value: number | undefined
 }
 
 export interface TrainResult {
@@ -61,13 +79,49 @@ export interface TrainResult {
     readonly metrics: string
   }
   readonly signature: Signature
+  /** Tree models: total gain and split count per input column, largest gain first. */
+  readonly importance?: readonly FeatureImportance[]
+  /** `--algo auto`: every candidate fitted, in order; the result above is the best of them. */
+  readonly candidates?: readonly CandidateSummary[]
   readonly model?: {readonly name: string; readonly version: number; readonly aliases: readonly string[]}
   readonly workspace: {readonly dir: string; readonly created: boolean}
   readonly warnings: readonly string[]
 }
 
+export const AUTO = 'auto'
+
+/** The algorithms `--algo auto` tries for each task, with default params. */
+const AUTO_CANDIDATES: Record<Task, readonly string[]> = {
+  classification: ['logistic', 'gbdt', 'forest'],
+  regression: ['linear', 'gbdt', 'forest'],
+}
+
 /** Probabilities and regression values of the ONNX model must match the TypeScript model to this. */
 const PARITY_TOLERANCE = 1e-6
+/** Held-out rows checked against the in-memory model: enough to catch an export bug, bounded in cost. */
+const PARITY_ROWS = 10_000
+
+/** Everything the candidates share: the loaded data, the target and the split. */
+interface Prepared {
+  readonly task: Task
+  readonly dataset: DatasetRecord
+  readonly frame: Frame
+  readonly target: Target
+  readonly trainRows: Int32Array
+  readonly testRows: Int32Array
+}
+
+interface Fitted {
+  readonly runId: string
+  readonly runName: string
+  readonly algo: Algorithm
+  readonly params: Params
+  readonly metrics: Record<string, Record<string, number>>
+  readonly signature: Signature
+  readonly importance?: readonly FeatureImportance[]
+  readonly artifactDir: string
+  readonly modelSha256: string
+}
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const progress = options.onProgress ?? (() => {})
@@ -76,6 +130,112 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     warnings.push(message)
     progress(`warning: ${message}`)
   }
+  const requested = checkOptions(options)
+  const tags = parseTags(options.tags ?? [])
+
+  const ws = await openWorkspace({...options.workspace, create: true})
+  if (ws.created) progress(`created a workspace in ${ws.dir}`)
+  try {
+    reapStaleRuns(ws)
+    // The first run starts before the data is read, so that a data error is recorded as a failed run.
+    const first = startRun(ws, {
+      experiment: options.experiment,
+      name: options.runName,
+      algo: requested?.name,
+      task: options.task,
+      mlprojVersion: MLPROJ_VERSION,
+    })
+    progress(`run ${first.id} started in experiment "${options.experiment}"`)
+    let prepared: Prepared | undefined
+    try {
+      return await withSource(options.data, options, async source => {
+        prepared = await prepare(source, options, progress, warn)
+        const {task} = prepared
+        const algos =
+          options.algo === AUTO
+            ? AUTO_CANDIDATES[task].map(getAlgorithm)
+            : [requested ?? getAlgorithm(defaultAlgo(task))]
+        for (const algo of algos) checkAlgoTask(algo, task)
+        const fitted: Fitted[] = []
+        for (const [i, algo] of algos.entries()) {
+          const run =
+            i === 0
+              ? first
+              : startRun(ws, {experiment: options.experiment, algo: algo.name, task, mlprojVersion: MLPROJ_VERSION})
+          const params = resolveParams(algo.name, algo.params, options.params)
+          try {
+            fitted.push(await fitAndRecord(ws, run, algo, params, prepared, options, tags, progress))
+          } catch (error) {
+            failRun(ws, run.id, error, {dataset: prepared.dataset, algo: algo.name, task})
+            throw error
+          }
+        }
+        const selection = selectionMetric(prepared)
+        const best = options.algo === AUTO ? pickBest(fitted, selection, prepared, warn) : fitted[0]!
+        if (options.algo === AUTO) progress(`best by ${selection.metric}: ${best.algo.name} (run ${best.runId})`)
+        let model: TrainResult['model']
+        if (options.save) {
+          const version = registerVersion(ws, {
+            name: options.save,
+            runId: best.runId,
+            source: 'run',
+            artifactDir: best.artifactDir,
+            sha256: best.modelSha256,
+            signature: best.signature,
+            algo: best.algo.name,
+            aliases: options.aliases ?? [],
+          })
+          model = {name: version.name, version: version.version, aliases: version.aliases}
+          progress(`saved as ${version.name}:${version.version}${version.aliases.map(a => ` @${a}`).join('')}`)
+        }
+        const dir = join(ws.dir, best.artifactDir)
+        return {
+          runId: best.runId,
+          runName: best.runName,
+          experiment: options.experiment,
+          task,
+          algo: best.algo.name,
+          params: best.params,
+          seed: options.seed,
+          metrics: best.metrics,
+          dataset: prepared.dataset,
+          artifacts: {
+            dir,
+            model: join(dir, 'model.onnx'),
+            signature: join(dir, 'signature.json'),
+            metrics: join(dir, 'metrics.json'),
+          },
+          signature: best.signature,
+          importance: best.importance,
+          candidates:
+            options.algo === AUTO
+              ? fitted.map(f => ({
+                  runId: f.runId,
+                  algo: f.algo.name,
+                  metric: selection.metric,
+                  value: (f.metrics.test ?? f.metrics.train)?.[selection.metric],
+                }))
+              : undefined,
+          model,
+          workspace: {dir: ws.dir, created: ws.created},
+          warnings,
+        }
+      })
+    } catch (error) {
+      failRun(ws, first.id, error, {
+        dataset: prepared?.dataset,
+        algo: requested?.name,
+        task: prepared?.task ?? options.task,
+      })
+      throw error
+    }
+  } finally {
+    ws.db.close()
+  }
+}
+
+/** Command-line checks that need no data: a mistake here is a usage error and records no run. */
+function checkOptions(options: TrainOptions): Algorithm | undefined {
   if (!(options.testSize >= 0 && options.testSize < 1)) {
     throw new UsageError('E_USAGE_TEST_SIZE', `--test-size ${options.testSize} is out of range`, {
       hint: 'give a fraction in [0, 1), e.g. --test-size 0.2; 0 trains on every row',
@@ -86,152 +246,178 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (options.aliases?.length && !options.save) {
     throw new UsageError('E_USAGE_ALIAS', '--alias needs --save NAME', {hint: 'e.g. --save churn --alias candidate'})
   }
-  const tags = parseTags(options.tags ?? [])
+  if (options.algo === AUTO) {
+    if (options.params.length > 0) {
+      throw new UsageError('E_USAGE_PARAM', '--param cannot be combined with --algo auto', {
+        hint: 'auto compares every candidate with its default params; pick an --algo to tune it',
+      })
+    }
+    if (options.runName) {
+      throw new UsageError('E_USAGE_RUN_NAME', '--run-name cannot be combined with --algo auto', {
+        hint: 'each candidate is its own run, named <algo>-<n>',
+      })
+    }
+    return undefined
+  }
   const requested = options.algo ? getAlgorithm(options.algo) : undefined
   if (requested) {
     if (options.task) checkAlgoTask(requested, options.task)
     resolveParams(requested.name, requested.params, options.params)
   }
+  return requested
+}
 
-  const ws = await openWorkspace({...options.workspace, create: true})
-  if (ws.created) progress(`created a workspace in ${ws.dir}`)
-  reapStaleRuns(ws)
-  const run = startRun(ws, {
-    experiment: options.experiment,
-    name: options.runName,
-    algo: requested?.name,
-    task: options.task,
-    mlprojVersion: MLPROJ_VERSION,
-  })
-  progress(`run ${run.id} started in experiment "${options.experiment}"`)
-  let dataset: DatasetRecord | undefined
-  let algoName = requested?.name
-  let task = options.task
-  try {
-    return await withSource(options.data, options, async source => {
-      progress(`reading ${source.spec}`)
-      const targetColumn = source.columns.find(c => c.name === options.target)
-      if (!targetColumn) {
-        throw new DataError('E_DATA_MISSING_COLUMN', `target column "${options.target}" is not in ${source.spec}`, {
-          hint: `columns are: ${source.columns.map(c => c.name).join(', ')}`,
-          details: {file: source.spec, column: options.target, columns: source.columns.map(c => c.name)},
-        })
-      }
-      if (targetColumn.kind === 'unsupported') {
-        throw new DataError('E_DATA_TARGET_TYPE', `target "${options.target}" has type ${targetColumn.type}`, {
-          hint: 'the target must hold numbers (regression), or text, booleans or two numbers (classification)',
-        })
-      }
-      const features = chooseFeatures(source, options.target, options, warn)
-      const input = await loadTable(source, [...features, {name: options.target, kind: targetColumn.kind}])
-      const targetData = input.frame.columns.at(-1)!
-      const featureFrame: Frame = {nRows: input.frame.nRows, columns: input.frame.columns.slice(0, -1)}
-      task = options.task ?? inferTask(targetData)
-      progress(
-        `task: ${task}${options.task ? '' : ` (inferred: target "${options.target}" ${targetData.kind === 'categorical' ? 'holds text' : task === 'classification' ? 'has two distinct values' : 'is numeric'})`}`,
-      )
-      const algo: Algorithm = requested ?? getAlgorithm(defaultAlgo(task))
-      checkAlgoTask(algo, task)
-      algoName = algo.name
-      const params = resolveParams(algo.name, algo.params, options.params)
-
-      const encoded = encodeTarget(targetData, task, source.spec)
-      const labelled = labelledRows(encoded)
-      dataset = datasetRecord(input, {
-        target: options.target,
-        task,
-        features: features.map(f => f.name),
-        rowsWithoutTarget: input.frame.nRows - labelled.length,
-      })
-      checkTarget(encoded, labelled, input.frame.nRows, source.spec)
-      if (labelled.length < input.frame.nRows) {
-        warn(
-          `${input.frame.nRows - labelled.length} of ${input.frame.nRows} rows have no value for target "${options.target}": left out`,
-        )
-      }
-      // Rows are chosen by index into the loaded frame: nothing is copied but the chunks scored below.
-      const strata = encoded.task === 'classification' ? gather(encoded.y, labelled) : undefined
-      const split = trainTestSplit(labelled.length, options.testSize, options.seed, strata)
-      const trainRows = gather(labelled, split.train)
-      const testRows = gather(labelled, split.test)
-      progress(
-        `training ${algo.name} on ${trainRows.length} rows × ${features.length} columns (${testRows.length} held out)`,
-      )
-      const pipeline = fitPipeline(featureFrame, encoded, algo, params, options.seed, trainRows)
-
-      const exported = exportPipeline(pipeline, MLPROJ_VERSION)
-      const predictor = await Predictor.load(exported.bytes, exported.signature, 'the exported model')
-      const metrics: Record<string, Record<string, number>> = {
-        train: splitMetrics(await predictor.predictRows(featureFrame, trainRows), takeTarget(encoded, trainRows)),
-      }
-      if (testRows.length > 0) {
-        const onnxOutput = await predictor.predictRows(featureFrame, testRows)
-        checkParity(pipeline, featureFrame, testRows, onnxOutput)
-        metrics.test = splitMetrics(onnxOutput, takeTarget(encoded, testRows))
-      }
-
-      const artifactDir = join('artifacts', run.id)
-      await writeDirAtomic(join(ws.dir, artifactDir), {
-        'model.onnx': exported.bytes,
-        'signature.json': `${JSON.stringify(exported.signature, null, 2)}\n`,
-        'metrics.json': `${JSON.stringify(metrics, null, 2)}\n`,
-      })
-      const runName = options.runName ?? `${algo.name}-${run.seq}`
-      finishRun(ws, run.id, {
-        name: runName,
-        algo: algo.name,
-        task,
-        params: {...params, seed: options.seed, testSize: options.testSize},
-        metrics,
-        tags,
-        dataset,
-        artifactDir,
-      })
-      progress(`run ${run.id} finished; model in ${join(ws.dir, artifactDir, 'model.onnx')}`)
-
-      let model: TrainResult['model']
-      if (options.save) {
-        const version = registerVersion(ws, {
-          name: options.save,
-          runId: run.id,
-          source: 'run',
-          artifactDir,
-          sha256: sha256(exported.bytes),
-          signature: exported.signature,
-          algo: algo.name,
-          aliases: options.aliases ?? [],
-        })
-        model = {name: version.name, version: version.version, aliases: version.aliases}
-        progress(`saved as ${version.name}:${version.version}${version.aliases.map(a => ` @${a}`).join('')}`)
-      }
-      return {
-        runId: run.id,
-        runName,
-        experiment: options.experiment,
-        task,
-        algo: algo.name,
-        params,
-        seed: options.seed,
-        metrics,
-        dataset,
-        artifacts: {
-          dir: join(ws.dir, artifactDir),
-          model: join(ws.dir, artifactDir, 'model.onnx'),
-          signature: join(ws.dir, artifactDir, 'signature.json'),
-          metrics: join(ws.dir, artifactDir, 'metrics.json'),
-        },
-        signature: exported.signature,
-        model,
-        workspace: {dir: ws.dir, created: ws.created},
-        warnings,
-      }
+/** Reads the data, infers the task, checks the target and splits the labelled rows. */
+async function prepare(
+  source: Parameters<Parameters<typeof withSource>[2]>[0],
+  options: TrainOptions,
+  progress: (message: string) => void,
+  warn: (message: string) => void,
+): Promise<Prepared> {
+  progress(`reading ${source.spec}`)
+  const targetColumn = source.columns.find(c => c.name === options.target)
+  if (!targetColumn) {
+    throw new DataError('E_DATA_MISSING_COLUMN', `target column "${options.target}" is not in ${source.spec}`, {
+      hint: `columns are: ${source.columns.map(c => c.name).join(', ')}`,
+      details: {file: source.spec, column: options.target, columns: source.columns.map(c => c.name)},
     })
-  } catch (error) {
-    failRun(ws, run.id, error, {dataset, algo: algoName, task})
-    throw error
-  } finally {
-    ws.db.close()
   }
+  if (targetColumn.kind === 'unsupported') {
+    throw new DataError('E_DATA_TARGET_TYPE', `target "${options.target}" has type ${targetColumn.type}`, {
+      hint: 'the target must hold numbers (regression), or text, booleans or two numbers (classification)',
+    })
+  }
+  const features = chooseFeatures(source, options.target, options, warn)
+  const input = await loadTable(source, [...features, {name: options.target, kind: targetColumn.kind}])
+  const targetData = input.frame.columns.at(-1)!
+  const frame: Frame = {nRows: input.frame.nRows, columns: input.frame.columns.slice(0, -1)}
+  const task = options.task ?? inferTask(targetData)
+  const why =
+    targetData.kind === 'categorical'
+      ? 'holds text'
+      : task === 'classification'
+        ? 'has two distinct values'
+        : 'is numeric'
+  progress(`task: ${task}${options.task ? '' : ` (inferred: target "${options.target}" ${why})`}`)
+  const target = encodeTarget(targetData, task, source.spec)
+  const labelled = labelledRows(target)
+  const dataset = datasetRecord(input, {
+    target: options.target,
+    task,
+    features: features.map(f => f.name),
+    rowsWithoutTarget: input.frame.nRows - labelled.length,
+  })
+  checkTarget(target, labelled, input.frame.nRows, source.spec)
+  if (labelled.length < input.frame.nRows) {
+    warn(
+      `${input.frame.nRows - labelled.length} of ${input.frame.nRows} rows have no value for target "${options.target}": left out`,
+    )
+  }
+  // Rows are chosen by index into the loaded frame: nothing is copied but the chunks scored later.
+  const strata = target.task === 'classification' ? gather(target.y, labelled) : undefined
+  const split = trainTestSplit(labelled.length, options.testSize, options.seed, strata)
+  return {
+    task,
+    dataset,
+    frame,
+    target,
+    trainRows: gather(labelled, split.train),
+    testRows: gather(labelled, split.test),
+  }
+}
+
+/** Fits one algorithm, exports and scores it through ONNX Runtime, writes its artifacts and finishes its run. */
+async function fitAndRecord(
+  ws: Workspace,
+  run: {id: string; seq: number},
+  algo: Algorithm,
+  params: Params,
+  data: Prepared,
+  options: TrainOptions,
+  tags: Record<string, string>,
+  progress: (message: string) => void,
+): Promise<Fitted> {
+  const {frame, target, trainRows, testRows} = data
+  progress(
+    `training ${algo.name} on ${trainRows.length} rows × ${frame.columns.length} columns (${testRows.length} held out)`,
+  )
+  const threads = new HistogramThreads()
+  let pipeline: FittedPipeline
+  try {
+    pipeline = fitPipeline(frame, target, algo, params, options.seed, trainRows, threads)
+  } finally {
+    threads.close()
+  }
+  const exported = exportPipeline(pipeline, MLPROJ_VERSION)
+  const predictor = await Predictor.load(exported.bytes, exported.signature, 'the exported model')
+  const metrics: Record<string, Record<string, number>> = {
+    train: splitMetrics(await predictor.predictRows(frame, trainRows), takeTarget(target, trainRows)),
+  }
+  if (testRows.length > 0) {
+    const output = await predictor.predictRows(frame, testRows)
+    checkParity(pipeline, frame, testRows, output)
+    metrics.test = splitMetrics(output, takeTarget(target, testRows))
+  }
+  const importance = modelImportance(pipeline.model, pipeline.preprocessor)
+  const artifactDir = join('artifacts', run.id)
+  await writeDirAtomic(join(ws.dir, artifactDir), {
+    'model.onnx': exported.bytes,
+    'signature.json': `${JSON.stringify(exported.signature, null, 2)}\n`,
+    'metrics.json': `${JSON.stringify(metrics, null, 2)}\n`,
+    ...(importance ? {'importance.json': `${JSON.stringify(importance, null, 2)}\n`} : {}),
+  })
+  const runName = options.algo === AUTO || !options.runName ? `${algo.name}-${run.seq}` : options.runName
+  finishRun(ws, run.id, {
+    name: runName,
+    algo: algo.name,
+    task: data.task,
+    params: {...params, seed: options.seed, testSize: options.testSize},
+    metrics,
+    tags,
+    importance,
+    dataset: data.dataset,
+    artifactDir,
+  })
+  progress(`run ${run.id} (${runName}) finished; model in ${join(ws.dir, artifactDir, 'model.onnx')}`)
+  return {
+    runId: run.id,
+    runName,
+    algo,
+    params,
+    metrics,
+    signature: exported.signature,
+    importance,
+    artifactDir,
+    modelSha256: sha256(exported.bytes),
+  }
+}
+
+/** The task's main metric: AUC for binary, accuracy for multiclass, RMSE for regression. */
+function selectionMetric(data: Prepared): {metric: string; higherIsBetter: boolean} {
+  if (data.target.task === 'regression') return {metric: 'rmse', higherIsBetter: false}
+  return data.target.classes.length === 2
+    ? {metric: 'auc', higherIsBetter: true}
+    : {metric: 'accuracy', higherIsBetter: true}
+}
+
+function pickBest(
+  fitted: readonly Fitted[],
+  selection: {metric: string; higherIsBetter: boolean},
+  data: Prepared,
+  warn: (message: string) => void,
+): Fitted {
+  if (data.testRows.length === 0) warn('--test-size 0: auto compares the candidates on their training rows')
+  let best = fitted[0]!
+  let bestValue = Number.NaN
+  for (const f of fitted) {
+    const value = (f.metrics.test ?? f.metrics.train)?.[selection.metric] ?? Number.NaN
+    const better = selection.higherIsBetter ? value > bestValue : value < bestValue
+    if (Number.isNaN(bestValue) || better) {
+      best = f
+      bestValue = value
+    }
+  }
+  return best
 }
 
 function gather(values: Int32Array, index: Int32Array): Int32Array {
@@ -280,9 +466,6 @@ function splitMetrics(output: ModelOutput, target: Target): Record<string, numbe
   if (target.task === 'regression') return flattenMetrics(regressionMetrics(target.y, output.values!))
   return flattenMetrics(classificationMetrics(target.y, output.classIndex!, target.classes, output.probabilities))
 }
-
-/** Held-out rows checked against the in-memory model: enough to catch an export bug, bounded in cost. */
-const PARITY_ROWS = 10_000
 
 /** The exported graph must reproduce the in-memory model; a mismatch is a bug in mlproj, not in the data. */
 function checkParity(pipeline: FittedPipeline, frame: Frame, rows: Int32Array, onnx: ModelOutput): void {

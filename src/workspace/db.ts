@@ -91,6 +91,15 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX evaluations_model ON evaluations(model_name, model_version);
   `,
+  `
+  CREATE TABLE feature_importance (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    feature TEXT NOT NULL,
+    gain REAL NOT NULL,
+    splits INTEGER NOT NULL,
+    PRIMARY KEY (run_id, feature)
+  );
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -21,6 +21,13 @@ export interface DatasetRecord {
   readonly rowsWithoutTarget?: number
 }
 
+/** How much a tree model relies on an input column: total split gain and number of splits. */
+export interface FeatureImportance {
+  readonly feature: string
+  readonly gain: number
+  readonly splits: number
+}
+
 export interface RunRecord {
   readonly id: string
   readonly name: string
@@ -39,6 +46,8 @@ export interface RunRecord {
   readonly dataset: DatasetRecord | null
   readonly artifactDir: string | null
   readonly mlprojVersion: string | null
+  /** Tree models: importance per input column, largest gain first. */
+  readonly importance?: readonly FeatureImportance[]
 }
 
 export const RUN_ID_PATTERN = /^[0-9a-f]{4,32}$/
@@ -95,6 +104,7 @@ export interface FinishRun {
   readonly tags?: Record<string, string>
   readonly dataset: DatasetRecord
   readonly artifactDir: string
+  readonly importance?: readonly FeatureImportance[]
   /** A new name for the run (the default name, once the algorithm is known). */
   readonly name?: string
 }
@@ -110,6 +120,10 @@ export function finishRun(ws: Workspace, id: string, result: FinishRun): void {
       }
       const tags = ws.db.prepare('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)')
       for (const [k, v] of Object.entries(result.tags ?? {})) tags.run(id, k, v)
+      const importance = ws.db.prepare(
+        'INSERT INTO feature_importance (run_id, feature, gain, splits) VALUES (?, ?, ?, ?)',
+      )
+      for (const f of result.importance ?? []) importance.run(id, f.feature, f.gain, f.splits)
       ws.db
         .prepare(
           `UPDATE runs SET status = 'finished', name = coalesce(?, name), algo = ?, task = ?, dataset = ?, artifact_dir = ?,
@@ -234,6 +248,9 @@ function toRecord(ws: Workspace, row: RunRow): RunRecord {
       }>
     ).map(t => [t.key, t.value]),
   )
+  const importance = ws.db
+    .prepare('SELECT feature, gain, splits FROM feature_importance WHERE run_id = ? ORDER BY gain DESC, feature')
+    .all(row.id) as FeatureImportance[]
   return {
     id: row.id,
     name: row.name,
@@ -251,6 +268,7 @@ function toRecord(ws: Workspace, row: RunRow): RunRecord {
     dataset: row.dataset ? (JSON.parse(row.dataset) as DatasetRecord) : null,
     artifactDir: row.artifact_dir,
     mlprojVersion: row.mlproj_version,
+    ...(importance.length > 0 ? {importance} : {}),
   }
 }
 

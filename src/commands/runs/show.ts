@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
-import {metricsTable, table} from '../../cli/render.js'
+import {importanceTable, metricsTable, table} from '../../cli/render.js'
 import {showRun} from '../../services/runs.js'
 import type {RunRecord} from '../../workspace/runs.js'
 
@@ -40,6 +40,7 @@ export default class RunsShow extends BaseCommand {
         ),
       )
     if (Object.keys(run.metrics).length > 0) this.print(metricsTable(run.metrics))
+    if (run.importance) this.print(importanceTable(run.importance))
     if (run.artifactDir) this.print(`artifacts: ${run.artifactDir}`)
     return run
   }

@@ -4,8 +4,9 @@
 import {Rng} from '../rng.js'
 import {trainTestSplit} from '../split.js'
 import {applyBinning, binData} from './binning.js'
-import {binnedLeaf, type GrowParams, growTree, type HistogramFn} from './grower.js'
+import {binnedLeaf, type GrowParams, growTree} from './grower.js'
 import {binaryLogloss, type Objective, softmax, squaredError} from './objectives.js'
+import type {TreeParallelism} from './parallel.js'
 import {addTreePredictions, type FlatTree, featureImportance, type Importance} from './tree.js'
 
 export interface GbdtParams {
@@ -50,7 +51,8 @@ export interface GbdtInput {
   readonly y: ArrayLike<number>
   /** 0 for regression, else the number of classes. */
   readonly nClasses: number
-  readonly histogram?: (bins: Uint8Array, nRows: number, grad: Float64Array, hess: Float64Array) => HistogramFn
+  /** Worker threads for histograms, when the caller has them. */
+  readonly parallel?: TreeParallelism
 }
 
 export function fitGbdt(input: GbdtInput, params: GbdtParams, seed: number): GbdtModel {
@@ -119,7 +121,7 @@ export function fitGbdt(input: GbdtInput, params: GbdtParams, seed: number): Gbd
           hess: hess[j]!,
           rows,
           sampleFeatures: features ? () => features : undefined,
-          histogram: input.histogram?.(data.bins, n, grad[j]!, hess[j]!),
+          histogram: input.parallel?.histogram(data.bins, n, data.nFeatures, grad[j]!, hess[j]!, 1),
         },
         grow,
       )

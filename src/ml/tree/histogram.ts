@@ -29,8 +29,9 @@ export function buildHistogram(
   fromFeature: number,
   toFeature: number,
 ): void {
+  // No free variables in this function: worker threads run its source text (src/parallel/histograms.ts).
   const c = k + 2
-  const stride = HIST_BINS * c
+  const stride = 256 * c
   hist.fill(0, fromFeature * stride, toFeature * stride)
   if (k === 1) {
     for (let i = start; i < end; i++) {
