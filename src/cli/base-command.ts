@@ -85,4 +85,5 @@ function usageMessage(message: string): string {
       line => line !== '' && !/^The following errors? occurred:$/.test(line) && line !== 'See more help with --help',
     )
     .join(': ')
+    .replace(/^Missing required flag ([\w-]+)/, 'missing required flag --$1')
 }

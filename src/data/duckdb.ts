@@ -26,3 +26,11 @@ export function literal(value: string): string {
 export function literalList(values: readonly string[]): string {
   return `[${values.map(literal).join(', ')}]`
 }
+
+/**
+ * Quotes a file path for DuckDB's readers, which expand every path as a glob: `data[1].csv` would read
+ * `data1.csv`. Each glob character is escaped as a one-character class (`[[]`, `[*]`, `[?]`).
+ */
+export function pathLiteral(path: string): string {
+  return literal(path.replace(/[*?[]/g, c => `[${c}]`))
+}

@@ -1,10 +1,15 @@
 // Loads columns of a DataSource into a Frame of typed arrays. DuckDB parses in parallel into a materialised
-// result (3× faster than streaming chunk by chunk); numbers are copied vector by vector, never value by value.
+// result (3× faster than streaming chunk by chunk); numbers are copied vector by vector, never value by value,
+// and short categorical strings are decoded from the vector's bytes.
+
+import {createReadStream} from 'node:fs'
+import {createInterface} from 'node:readline'
 import type {DuckDBDataChunk, DuckDBMaterializedResult, DuckDBVector} from '@duckdb/node-api'
 import {DataError} from '../errors.js'
 import {type Column, categoricalColumn, type Frame, numericColumn} from '../ml/frame.js'
+import {csvRowLine} from './csv.js'
 import {duckdb, ident} from './duckdb.js'
-import {type DataSource, readError} from './source.js'
+import {type DataSource, readError, retypedExpression} from './source.js'
 
 export interface LoadColumn {
   readonly name: string
@@ -35,9 +40,18 @@ export function selectSql(source: DataSource, columns: readonly LoadColumn[]): s
   const exprs = columns.map(c =>
     c.kind === 'numeric'
       ? `coalesce(CAST(${ident(c.name)} AS DOUBLE), 'NaN'::DOUBLE)`
-      : `CAST(${ident(c.name)} AS VARCHAR)`,
+      : `coalesce(CAST(${ident(c.name)} AS VARCHAR), '')`,
   )
-  return `SELECT ${exprs.length > 0 ? exprs.join(', ') : '1'} FROM ${source.relation}`
+  // A categorical column that DuckDB typed otherwise (zip codes as numbers, say) is read as the text in the
+  // file: CAST(DOUBLE AS VARCHAR) would turn 12345 into "12345.0".
+  const asText = columns.filter(
+    c => c.kind === 'categorical' && source.columns.find(s => s.name === c.name)?.kind !== 'categorical',
+  )
+  const relation =
+    asText.length > 0 && source.format !== 'parquet'
+      ? retypedExpression(source, Object.fromEntries(asText.map(c => [c.name, 'VARCHAR'])))
+      : source.relation
+  return `SELECT ${exprs.length > 0 ? exprs.join(', ') : '1'} FROM ${relation}`
 }
 
 export function appendChunk(builders: ColumnBuilder[], chunk: DuckDBDataChunk): void {
@@ -65,8 +79,9 @@ export class ColumnBuilder {
         for (let i = 0; i < rowCount; i++) target[this.length + i] = (vector.getItem(i) as number | null) ?? Number.NaN
     } else {
       const target = this.values as Int32Array
+      const bytes = rawStrings(vector)
       for (let i = 0; i < rowCount; i++) {
-        const v = vector.getItem(i) as string | null
+        const v = (bytes && inlineAscii(bytes, i)) ?? (vector.getItem(i) as string | null)
         if (v === null || v === '') {
           target[this.length + i] = -1
           continue
@@ -103,7 +118,7 @@ export class ColumnBuilder {
  * The vector's backing typed array. @duckdb/node-api keeps it in a private `items` field; reading it avoids
  * a method call and a null check per value. Pinned version + a test guard this; the slow path stays correct.
  */
-function rawItems<T extends Float64Array | Int32Array>(
+export function rawItems<T extends Float64Array | Int32Array>(
   vector: DuckDBVector,
   type: {new (...args: never[]): T},
 ): T | undefined {
@@ -111,34 +126,105 @@ function rawItems<T extends Float64Array | Int32Array>(
   return items instanceof type ? items : undefined
 }
 
-/** A failed CAST means a column holds text where the model needs numbers: find and name the first such value. */
+/**
+ * The bytes of a VARCHAR vector that has no NULLs (selectSql coalesces them to ''): 16 bytes per value, DuckDB's
+ * string_t, a little-endian uint32 length then up to 12 bytes inline. @duckdb/node-api keeps them in a private
+ * `dataView`; its getItem builds a Uint8Array and calls TextDecoder per value, ~4× slower for short labels.
+ * Guarded like rawItems; values that are long or not ASCII still go through getItem.
+ */
+export function rawStrings(vector: DuckDBVector): Uint8Array | undefined {
+  const v = vector as unknown as {dataView?: unknown; validity?: {data?: unknown}}
+  if (!(v.dataView instanceof DataView) || v.validity?.data !== null) return undefined
+  return new Uint8Array(v.dataView.buffer, v.dataView.byteOffset, v.dataView.byteLength)
+}
+
+/** Value `i` of `rawStrings` when it is inline (≤ 12 bytes) and ASCII; undefined otherwise. */
+function inlineAscii(bytes: Uint8Array, i: number): string | undefined {
+  const at = i * 16
+  const length = bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)
+  if (length < 0 || length > 12) return undefined
+  let text = ''
+  for (let b = at + 4; b < at + 4 + length; b++) {
+    const c = bytes[b]!
+    if (c >= 0x80) return undefined
+    text += String.fromCharCode(c)
+  }
+  return text
+}
+
+/**
+ * A conversion failure means a numeric column holds text: either the caller asked for numbers from a text
+ * column, or DuckDB typed the column from its first rows and a later value is not a number. Each file is read
+ * again with those columns as text to find and name the first such value.
+ */
 async function castError(error: unknown, source: DataSource, columns: readonly LoadColumn[]): Promise<DataError> {
   const message = error instanceof Error ? error.message : String(error)
-  if (/Conversion Error|Could not convert/i.test(message)) {
-    const con = await duckdb()
-    for (const column of columns) {
-      if (column.kind !== 'numeric') continue
-      const c = ident(column.name)
-      const reader = await con
-        .runAndReadAll(
-          `SELECT rn, v FROM (SELECT row_number() OVER () AS rn, CAST(${c} AS VARCHAR) AS v FROM ${source.relation}) ` +
-            'WHERE v IS NOT NULL AND TRY_CAST(v AS DOUBLE) IS NULL LIMIT 1',
-        )
-        .catch(() => undefined)
-      const row = reader?.getRowsJS()[0]
-      if (row) {
-        const rowNumber = Number(row[0])
-        const line = source.format === 'csv' && source.dialect?.header ? rowNumber + 1 : rowNumber
-        return new DataError(
-          'E_DATA_TYPE',
-          `${source.spec}: column "${column.name}" must be numeric, but row ${rowNumber}${source.format === 'csv' ? ` (line ${line})` : ''} holds "${row[1]}"`,
-          {
-            hint: 'fix or blank out that value (empty, NA and null are read as missing), then run the command again',
-            details: {file: source.spec, column: column.name, row: rowNumber, line, value: row[1]},
-          },
-        )
-      }
-    }
+  if (!/Conversion Error|Could not convert|Failed to cast/i.test(message)) return readError(error, source)
+  const numeric = columns.filter(c => c.kind === 'numeric').map(c => c.name)
+  for (const file of source.files) {
+    const found = await firstBadValue(source, file, numeric).catch(() => undefined)
+    if (!found) continue
+    const {name, row, value} = found
+    const where = source.spec === 'stdin' ? 'stdin' : file
+    const line = await badValueLine(source, file, row)
+    const at = `row ${row}${line === undefined ? '' : ` (line ${line})`} holds "${value}"`
+    const detected = source.columns.find(c => c.name === name)?.kind === 'numeric'
+    return new DataError(
+      'E_DATA_TYPE',
+      `${where}: column "${name}" ${detected ? `holds numbers in its first rows, but ${at}` : `must be numeric, but ${at}`}`,
+      {
+        hint: 'fix or blank out that value (empty, NA and null are read as missing), then run the command again',
+        details: {file: where, column: name, row, ...(line === undefined ? {} : {line}), value},
+        cause: error,
+      },
+    )
   }
   return readError(error, source)
+}
+
+/** The first row of `file` (1-based, in file order) where one of `names` holds text that is not a number. */
+async function firstBadValue(
+  source: DataSource,
+  file: string,
+  names: readonly string[],
+): Promise<{name: string; row: number; value: string} | undefined> {
+  if (names.length === 0) return undefined
+  const relation = retypedExpression(source, Object.fromEntries(names.map(n => [n, 'VARCHAR'])), [file])
+  const values = names.map((n, j) => `CAST(${ident(n)} AS VARCHAR) AS v${j}`)
+  const bad = names.map((_, j) => `(v${j} IS NOT NULL AND TRY_CAST(v${j} AS DOUBLE) IS NULL)`)
+  const con = await duckdb()
+  const reader = await con.runAndReadAll(
+    `SELECT rn, ${bad.map((b, j) => `${b} AS b${j}, v${j}`).join(', ')} FROM ` +
+      `(SELECT row_number() OVER () AS rn, ${values.join(', ')} FROM ${relation}) WHERE ${bad.join(' OR ')} LIMIT 1`,
+  )
+  const row = reader.getRowsJS()[0]
+  if (!row) return undefined
+  const j = names.findIndex((_, k) => row[1 + 2 * k] === true)
+  return {name: names[j]!, row: Number(row[0]), value: String(row[2 + 2 * j])}
+}
+
+/** The line a data row starts on: exact for CSV (quoted fields may span lines), undefined for Parquet. */
+async function badValueLine(source: DataSource, file: string, row: number): Promise<number | undefined> {
+  if (source.format === 'csv' && source.dialect) return csvRowLine(file, source.dialect, row)
+  if (source.format === 'jsonl') return jsonRowLine(file, row)
+  return undefined
+}
+
+/** JSON Lines: the line holding the row-th object, skipping blank lines; undefined for a JSON array file. */
+async function jsonRowLine(file: string, row: number): Promise<number | undefined> {
+  const input = createReadStream(file)
+  let line = 0
+  let objects = 0
+  try {
+    for await (const text of createInterface({input, crlfDelay: Number.POSITIVE_INFINITY})) {
+      line++
+      const trimmed = text.trim()
+      if (trimmed === '') continue
+      if (!trimmed.startsWith('{')) return undefined
+      if (++objects === row) return line
+    }
+    return undefined
+  } finally {
+    input.destroy()
+  }
 }

@@ -7,7 +7,7 @@ import {extname, join, resolve} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import {DataError} from '../errors.js'
 import {type CsvDialect, checkDuplicateNames, findCsvProblem, sniffCsvFile} from './csv.js'
-import {duckdb, literal, literalList} from './duckdb.js'
+import {duckdb, literal, literalList, pathLiteral} from './duckdb.js'
 
 export type DataFormat = 'csv' | 'parquet' | 'jsonl'
 export const DATA_FORMATS: readonly DataFormat[] = ['csv', 'parquet', 'jsonl']
@@ -67,39 +67,29 @@ export interface OpenOptions {
 export async function openSource(spec: string, options: OpenOptions = {}): Promise<DataSource> {
   if (spec === '-') return openStdin(options)
   const files = await resolveFiles(spec)
-  const format = options.format ?? formatFromPath(files[0]!) ?? 'csv'
+  const format = options.format ?? sameFormat(spec, files)
   return openFiles(spec, files, format, async () => {})
 }
 
 async function resolveFiles(spec: string): Promise<string[]> {
-  if (/[*?[]/.test(spec)) {
-    const con = await duckdb()
-    const reader = await con.runAndReadAll(`SELECT file FROM glob(${literal(spec)}) ORDER BY file`)
-    const files = reader.getRowsJS().map(r => resolve(String(r[0])))
-    if (files.length === 0) {
-      throw new DataError('E_DATA_NOT_FOUND', `no file matches ${spec}`, {
-        hint: 'check the pattern (quote it so the shell does not expand it) and the current directory',
-        details: {file: spec},
-      })
-    }
-    return files
-  }
   const path = resolve(spec)
-  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') {
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => error)
+  if (info instanceof Error && info.code === 'ENOENT' && /[*?[]/.test(spec)) return globFiles(spec)
+  if (info instanceof Error) {
+    if (info.code === 'ENOENT') {
       throw new DataError('E_DATA_NOT_FOUND', `file not found: ${spec}`, {
         hint: `check the path; the current directory is ${process.cwd()}`,
         details: {file: spec},
       })
     }
-    if (error.code === 'EACCES') {
+    if (info.code === 'EACCES') {
       throw new DataError('E_DATA_UNREADABLE', `cannot read ${spec}: permission denied`, {
         hint: 'check the file permissions',
         details: {file: spec},
       })
     }
-    throw error
-  })
+    throw info
+  }
   if (info.isDirectory()) {
     const entries = (await readdir(path)).filter(n => !n.startsWith('.') && formatFromPath(n)).sort()
     if (entries.length === 0) {
@@ -111,6 +101,36 @@ async function resolveFiles(spec: string): Promise<string[]> {
     return entries.map(n => join(path, n))
   }
   return [path]
+}
+
+async function globFiles(spec: string): Promise<string[]> {
+  const con = await duckdb()
+  const reader = await con.runAndReadAll(`SELECT file FROM glob(${literal(spec)}) ORDER BY file`)
+  const files = reader.getRowsJS().map(r => resolve(String(r[0])))
+  if (files.length === 0) {
+    throw new DataError('E_DATA_NOT_FOUND', `no file matches ${spec}`, {
+      hint: 'check the pattern (quote it so the shell does not expand it) and the current directory',
+      details: {file: spec},
+    })
+  }
+  return files
+}
+
+/** The format of every file, from the extensions; a glob or directory mixing formats is refused, not misread. */
+function sameFormat(spec: string, files: readonly string[]): DataFormat {
+  const format = formatFromPath(files[0]!) ?? 'csv'
+  const other = files.find(f => (formatFromPath(f) ?? 'csv') !== format)
+  if (other) {
+    throw new DataError(
+      'E_DATA_MIXED_FORMATS',
+      `${spec} mixes ${format} and ${formatFromPath(other) ?? 'csv'} files (${files[0]} and ${other})`,
+      {
+        hint: 'read one format at a time, e.g. "data/*.csv"',
+        details: {file: spec, files: [files[0], other]},
+      },
+    )
+  }
+  return format
 }
 
 async function openStdin(options: OpenOptions): Promise<DataSource> {
@@ -127,16 +147,22 @@ async function openStdin(options: OpenOptions): Promise<DataSource> {
   }
 }
 
-/** Tells Parquet (magic bytes) and JSON Lines (a leading `{`) from CSV for data arriving on stdin. */
+/** Tells Parquet (magic bytes) and JSON (a leading `{` or `[`) from CSV for data arriving on stdin. */
 async function sniffFormat(path: string): Promise<DataFormat> {
+  const head = await readHead(path, 64)
+  if (head.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet'
+  // trimStart also drops a UTF-8 byte order mark.
+  const text = head.toString('utf8').trimStart()
+  if (text.startsWith('{') || text.startsWith('[')) return 'jsonl'
+  return 'csv'
+}
+
+async function readHead(path: string, bytes: number): Promise<Buffer> {
   const handle = await open(path, 'r')
   try {
-    const buffer = Buffer.alloc(64)
-    const {bytesRead} = await handle.read(buffer, 0, 64, 0)
-    const head = buffer.subarray(0, bytesRead)
-    if (head.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet'
-    if (head.toString('utf8').trimStart().startsWith('{')) return 'jsonl'
-    return 'csv'
+    const buffer = Buffer.alloc(bytes)
+    const {bytesRead} = await handle.read(buffer, 0, bytes, 0)
+    return buffer.subarray(0, bytesRead)
   } finally {
     await handle.close()
   }
@@ -149,46 +175,154 @@ async function openFiles(
   release: () => Promise<void>,
   label = spec,
 ): Promise<DataSource> {
+  const where = (file: string) => (label === 'stdin' ? 'stdin' : file)
   for (const file of files) {
-    const info = await stat(file)
-    if (info.size === 0) {
-      throw new DataError('E_DATA_EMPTY', `${label === 'stdin' ? 'stdin' : file} is empty`, {
-        hint: 'give a file with a header line and at least one row',
-        details: {file: label === 'stdin' ? 'stdin' : file},
+    if (await isBlank(file)) {
+      throw new DataError('E_DATA_EMPTY', `${where(file)} is empty`, {
+        hint:
+          format === 'csv'
+            ? 'give a CSV file with a header line and at least one row'
+            : `give a ${format === 'jsonl' ? 'JSON Lines' : 'Parquet'} file with at least one row`,
+        details: {file: where(file)},
       })
     }
   }
-  const dialect = format === 'csv' ? await sniffCsvFile(files[0]!) : undefined
-  const relation = tableExpression(files, format, dialect)
+  const dialect = format === 'csv' ? await sniffCsvFiles(files, where) : undefined
   const con = await duckdb()
   let columns: SourceColumn[]
   try {
-    const reader = await con.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)
+    const reader = await con.runAndReadAll(`DESCRIBE SELECT * FROM ${tableExpression(files, format, dialect)}`)
     columns = reader.getRowsJS().map(r => {
-      const type = String(r[1])
+      // Whole numbers are read as DOUBLE: DuckDB types a column from a sample of rows and would round a later
+      // 1.5 to 2 in a BIGINT column. Parquet stores its types, so there is nothing to guess.
+      const type = format !== 'parquet' && INTEGER_TYPES.test(String(r[1])) ? 'DOUBLE' : String(r[1])
       return {name: String(r[0]), type, kind: columnKind(type)}
     })
   } catch (error) {
     throw await readError(error, {spec: label, files, format, dialect})
   }
-  if (format !== 'csv')
-    checkDuplicateNames(
-      columns.map(c => c.name),
-      label,
-    )
+  if (format === 'jsonl') await checkJsonKeys(files, where)
+  if (format === 'parquet') await checkParquetNames(files, where)
+  const relation = tableExpression(files, format, dialect, format === 'parquet' ? undefined : columnTypes(columns))
   return {spec: label, files, format, dialect, columns, relation, release}
 }
 
-export function tableExpression(files: readonly string[], format: DataFormat, dialect?: CsvDialect): string {
-  const list = literalList(files)
+/** Empty, or whitespace only. Files past 64 KiB are not read here: the readers will say what is wrong. */
+async function isBlank(file: string): Promise<boolean> {
+  const {size} = await stat(file)
+  return size === 0 || (size <= 64 * 1024 && (await readHead(file, size)).toString().trim() === '')
+}
+
+const INTEGER_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/
+
+function columnTypes(columns: readonly SourceColumn[]): Record<string, string> {
+  return Object.fromEntries(columns.map(c => [c.name, c.type]))
+}
+
+/**
+ * Sniffs every CSV file: several files are read as one table only when they share the first one's delimiter
+ * and header, since DuckDB would otherwise drop or misalign columns without a word.
+ */
+async function sniffCsvFiles(files: readonly string[], where: (file: string) => string): Promise<CsvDialect> {
+  const dialect = await sniffCsvFile(files[0]!, where(files[0]!))
+  for (const file of files.slice(1)) {
+    const other = await sniffCsvFile(file, where(file))
+    const difference =
+      other.delimiter !== dialect.delimiter
+        ? `is separated by ${JSON.stringify(other.delimiter)} where ${files[0]} uses ${JSON.stringify(dialect.delimiter)}`
+        : other.names.join('\u0000') !== dialect.names.join('\u0000')
+          ? `has columns ${other.names.join(', ')} where ${files[0]} has ${dialect.names.join(', ')}`
+          : undefined
+    if (difference) {
+      throw new DataError('E_DATA_SCHEMA_MISMATCH', `${file} ${difference}`, {
+        hint: 'files read together must share one header line and delimiter: fix that file or read it on its own',
+        details: {file, first: files[0]},
+      })
+    }
+  }
+  return dialect
+}
+
+/** DuckDB renames repeated JSON keys (`a`, `A` → `a_1`) or fails late; the keys of the first objects are checked here. */
+async function checkJsonKeys(files: readonly string[], where: (file: string) => string): Promise<void> {
+  const con = await duckdb()
+  for (const file of files) {
+    const reader = await con
+      .runAndReadAll(`SELECT json_keys(json) FROM read_json_objects(${pathLiteral(file)}, format = 'auto') LIMIT 1000`)
+      .catch(() => undefined)
+    const names: string[] = []
+    const seen = new Set<string>()
+    for (const [keys] of reader?.getRowsJS() ?? []) {
+      const own = new Set<string>()
+      for (const key of Array.isArray(keys) ? keys.map(String) : []) {
+        if (own.has(key)) names.push(key)
+        own.add(key)
+        if (!seen.has(key)) names.push(key)
+        seen.add(key)
+      }
+    }
+    checkDuplicateNames(names, where(file))
+  }
+}
+
+/** DESCRIBE shows Parquet columns after DuckDB renamed duplicates, so the names are read from the file schema. */
+async function checkParquetNames(files: readonly string[], where: (file: string) => string): Promise<void> {
+  const con = await duckdb()
+  for (const file of files) {
+    const reader = await con.runAndReadAll(`SELECT name, num_children FROM parquet_schema(${pathLiteral(file)})`)
+    const rows = reader.getRowsJS()
+    const names: string[] = []
+    // Rows are the schema tree depth first; the first is the root, whose children are the columns.
+    const skip = (i: number): number => {
+      let next = i + 1
+      for (let k = 0; k < Number(rows[i]?.[1] ?? 0); k++) next = skip(next)
+      return next
+    }
+    for (let i = 1; i < rows.length; i = skip(i)) names.push(String(rows[i]![0]))
+    checkDuplicateNames(names, where(file))
+  }
+}
+
+/**
+ * The DuckDB table expression reading `files`. `types` fixes column types by name (for JSON it must name every
+ * column); without it DuckDB detects them.
+ */
+export function tableExpression(
+  files: readonly string[],
+  format: DataFormat,
+  dialect?: CsvDialect,
+  types?: Readonly<Record<string, string>>,
+): string {
+  const list = `[${files.map(pathLiteral).join(', ')}]`
   if (format === 'parquet') return `read_parquet(${list})`
-  if (format === 'jsonl') return `read_json(${list}, format = 'newline_delimited')`
+  const typeStruct = types
+    ? `{${Object.entries(types)
+        .map(([name, type]) => `${literal(name)}: ${literal(type)}`)
+        .join(', ')}}`
+    : undefined
+  if (format === 'jsonl') return `read_json(${list}, format = 'auto'${typeStruct ? `, columns = ${typeStruct}` : ''})`
   const d = dialect!
   const names = d.header ? '' : `, names = ${literalList(d.names)}`
+  // Everything DuckDB would otherwise guess is pinned: with skip and comment left to its sniffer, a wide last
+  // row became the header (every row before it dropped) and a last row starting with # vanished as a comment.
+  // No BOOLEAN among the type candidates: yes/no and T/F would come back as true/false, not as written. BIGINT
+  // stays one because its detection accepts " 2" where DOUBLE's does not; openFiles then reads it as DOUBLE.
   return (
     `read_csv(${list}, delim = ${literal(d.delimiter)}, quote = '"', escape = '"', header = ${d.header}` +
-    `, strict_mode = true, nullstr = ${literalList(NULL_STRINGS)}${names})`
+    `, skip = 0, comment = '', strict_mode = true, nullstr = ${literalList(NULL_STRINGS)}${names}` +
+    `, auto_type_candidates = ['BIGINT', 'DOUBLE', 'TIME', 'DATE', 'TIMESTAMP', 'VARCHAR']` +
+    `${typeStruct ? `, types = ${typeStruct}` : ''})`
   )
+}
+
+/** `source` read with some columns' types replaced (e.g. as VARCHAR, to see the text a value was written as). */
+export function retypedExpression(
+  source: DataSource,
+  types: Readonly<Record<string, string>>,
+  files: readonly string[] = source.files,
+): string {
+  if (source.format === 'parquet') return tableExpression(files, 'parquet')
+  return tableExpression(files, source.format, source.dialect, {...columnTypes(source.columns), ...types})
 }
 
 /**
@@ -214,12 +348,12 @@ export async function readError(
     }
   }
   const firstLine = message.split('\n').find(l => l.trim() !== '') ?? message
-  const line = /line[: ]+(\d+)/i.exec(message)?.[1]
+  const line = /line:?\s+(\d+)/i.exec(message)?.[1]
   return new DataError('E_DATA_UNREADABLE', `cannot read ${source.spec} as ${source.format}: ${firstLine}`, {
     hint:
       source.format === 'csv'
         ? 'check that the file is CSV with a header line; for Parquet or JSON Lines use a .parquet or .jsonl name'
-        : `check that the file really is ${source.format}`,
+        : `check that the file really is ${source.format === 'jsonl' ? 'JSON Lines' : 'Parquet'}`,
     details: {file: source.spec, ...(line ? {line: Number(line)} : {})},
     cause: error,
   })
