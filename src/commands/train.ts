@@ -7,7 +7,7 @@ import {type TrainResult, train} from '../services/train.js'
 export default class Train extends BaseCommand {
   static override summary = 'Train a model on a CSV, Parquet or JSON Lines table, log the run and export it as ONNX'
   static override description =
-    `The task is inferred from the target (text, booleans or two distinct numbers → classification; other numbers → regression) unless --task says otherwise. Preprocessing (imputation, scaling, one-hot encoding) is part of the exported model. Metrics are computed by ONNX Runtime on the held-out split and on the training split. Creates a workspace in the current folder when none is found.`
+    `The task is inferred from the target (text, booleans or two distinct numbers → classification; other numbers → regression) unless --task says otherwise. Preprocessing (imputation, scaling, one-hot encoding) is part of the exported model. Metrics are computed by ONNX Runtime on the held-out split and on the training split (at most 100,000 of its rows, a seeded sample). Creates a workspace in the current folder when none is found.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> data/iris.csv --target species',

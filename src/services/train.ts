@@ -9,6 +9,7 @@ import {type Frame, takeRows} from '../ml/frame.js'
 import {classificationMetrics, flattenMetrics, regressionMetrics} from '../ml/metrics.js'
 import {type Params, resolveParams} from '../ml/params.js'
 import {type FittedPipeline, fitPipeline, predictPipeline} from '../ml/pipeline.js'
+import {Rng} from '../ml/rng.js'
 import {trainTestSplit} from '../ml/split.js'
 import {encodeTarget, inferTask, labelledRows, type Target, type Task, takeTarget} from '../ml/target.js'
 import {exportPipeline} from '../onnx/export.js'
@@ -100,6 +101,11 @@ const AUTO_CANDIDATES: Record<Task, readonly string[]> = {
 const PARITY_TOLERANCE = 1e-6
 /** Held-out rows checked against the in-memory model: enough to catch an export bug, bounded in cost. */
 const PARITY_ROWS = 10_000
+/**
+ * Training-split metrics are computed on at most this many training rows (a seeded sample): they only show
+ * over-fitting, and scoring every training row through ONNX Runtime cost more than the fit on 1M rows.
+ */
+export const TRAIN_METRIC_ROWS = 100_000
 
 /** Everything the candidates share: the loaded data, the target and the split. */
 interface Prepared {
@@ -350,8 +356,9 @@ async function fitAndRecord(
   }
   const exported = exportPipeline(pipeline, MLPROJ_VERSION)
   const predictor = await Predictor.load(exported.bytes, exported.signature, 'the exported model')
+  const scored = sampleRows(trainRows, TRAIN_METRIC_ROWS, options.seed)
   const metrics: Record<string, Record<string, number>> = {
-    train: splitMetrics(await predictor.predictRows(frame, trainRows), takeTarget(target, trainRows)),
+    train: splitMetrics(await predictor.predictRows(frame, scored), takeTarget(target, scored)),
   }
   if (testRows.length > 0) {
     const output = await predictor.predictRows(frame, testRows)
@@ -418,6 +425,14 @@ function pickBest(
     }
   }
   return best
+}
+
+/** At most `limit` of `rows`, chosen with a seeded shuffle and kept in row order. */
+function sampleRows(rows: Int32Array, limit: number, seed: number): Int32Array {
+  if (rows.length <= limit) return rows
+  const order = Int32Array.from(rows)
+  new Rng(seed).shuffle(order)
+  return order.subarray(0, limit).sort()
 }
 
 function gather(values: Int32Array, index: Int32Array): Int32Array {

@@ -7,11 +7,12 @@ import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
+import {machine, machineLine} from './machine.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const {values: opts} = parseArgs({
   options: {
-    seeds: {type: 'string', default: '0,1,2,3,4'},
+    seeds: {type: 'string', default: '0,1,2,3,4,5,6,7,8,9'},
     python: {type: 'string', default: process.env.PYTHON ?? '/usr/bin/python3'},
     data: {type: 'string', default: process.env.MLPROJ_BENCH_DATA ?? '/work/shared/data'},
     cli: {type: 'string', default: resolve(here, '../../bin/run.js')},
@@ -20,7 +21,7 @@ const {values: opts} = parseArgs({
   },
 })
 if (opts.help) {
-  console.log(`usage: node test/bench/quality.mjs [--seeds 0,1,2,3,4] [--python /usr/bin/python3] [--data DIR] [--keep]
+  console.log(`usage: node test/bench/quality.mjs [--seeds 0,1,2,3,4,5,6,7,8,9] [--python /usr/bin/python3] [--data DIR] [--keep]
 
 The first seed is the reference split: the bounds are checked on it and on the mean over all seeds.`)
   process.exit(0)
@@ -48,10 +49,14 @@ const sd = xs => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mea
 try {
   const t0 = performance.now()
   const reference = JSON.parse(
-    execFileSync(opts.python, [join(here, 'quality_sklearn.py'), '--data', opts.data, '--out', work, '--seeds', seeds.join(',')], {
-      encoding: 'utf8',
-      maxBuffer: 64 << 20,
-    }),
+    execFileSync(
+      opts.python,
+      [join(here, 'quality_sklearn.py'), '--data', opts.data, '--out', work, '--seeds', seeds.join(',')],
+      {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      },
+    ),
   )
 
   const rows = []
@@ -61,12 +66,15 @@ try {
     const evaluated = mlproj(['evaluate', `run:${trained.runId}`, r.test])
     const metric = r.task === 'classification' ? 'accuracy' : 'rmse'
     rows.push({...r, metric, sk: r.sklearn[metric], ml: evaluated.metrics[metric]})
-    process.stderr.write(`${r.dataset} seed ${r.seed}: ${metric} mlproj ${evaluated.metrics[metric]} sklearn ${r.sklearn[metric]}\n`)
+    process.stderr.write(
+      `${r.dataset} seed ${r.seed}: ${metric} mlproj ${evaluated.metrics[metric]} sklearn ${r.sklearn[metric]}\n`,
+    )
   }
 
-  const fmt = (metric, v) => v.toFixed(4)
+  const fmt = v => v.toFixed(4)
   const gap = (metric, ml, sk) => (metric === 'rmse' ? ml / sk - 1 : ml - sk)
-  const fmtGap = (metric, g) => (metric === 'rmse' ? `${g >= 0 ? '+' : ''}${(100 * g).toFixed(3)}%` : `${g >= 0 ? '+' : ''}${g.toFixed(4)}`)
+  const fmtGap = (metric, g) =>
+    metric === 'rmse' ? `${g >= 0 ? '+' : ''}${(100 * g).toFixed(3)}%` : `${g >= 0 ? '+' : ''}${g.toFixed(4)}`
   const within = (metric, g) => Math.abs(g) <= (metric === 'rmse' ? RMSE_BOUND : ACCURACY_BOUND) + SLACK
 
   let failed = false
@@ -86,10 +94,11 @@ try {
     const holds = within(metric, gap0) && within(metric, gapMean)
     failed ||= !holds
     lines.push(
-      `| ${dataset} | ${metric} | ${first.nTrain}/${first.nTest} | ${fmt(metric, first.ml)} | ${fmt(metric, first.sk)} | ${fmtGap(metric, gap0)} | ${fmt(metric, mean(ml))} ± ${fmt(metric, sd(ml))} | ${fmt(metric, mean(sk))} ± ${fmt(metric, sd(sk))} | ${fmtGap(metric, gapMean)} | ${fmtGap(metric, worst)} | ${metric === 'rmse' ? '±2%' : '±0.01'} | ${holds ? 'yes' : 'NO'} |`,
+      `| ${dataset} | ${metric} | ${first.nTrain}/${first.nTest} | ${fmt(first.ml)} | ${fmt(first.sk)} | ${fmtGap(metric, gap0)} | ${fmt(mean(ml))} ± ${fmt(sd(ml))} | ${fmt(mean(sk))} ± ${fmt(sd(sk))} | ${fmtGap(metric, gapMean)} | ${fmtGap(metric, worst)} | ${metric === 'rmse' ? '±2%' : '±0.01'} | ${holds ? 'yes' : 'NO'} |`,
     )
   }
   const warned = rows.filter(r => r.warnings.length > 0)
+  console.log(`machine: ${machineLine(machine(opts.python))}\n`)
   console.log(lines.join('\n'))
   console.log(
     `\nsklearn ${reference.sklearn}; splits: train_test_split(test_size=0.2, random_state=seed, stratify=y for classification), seeds ${seeds.join(',')}; ${((performance.now() - t0) / 1000).toFixed(1)} s`,
