@@ -9,6 +9,8 @@ import {bool, num, type ParamSpecs, type Params} from './params.js'
 import {type PreprocessOptions, type Preprocessor, transform} from './preprocess.js'
 import {type Target, type Task, takeTarget} from './target.js'
 import {featureColumns} from './tree/binning.js'
+import {type CartParams, fitCart, predictTrees, type TreeModel} from './tree/cart.js'
+import {type ForestModel, type ForestParams, fitForest} from './tree/forest.js'
 import {fitGbdt, type GbdtModel, type GbdtParams, predictGbdtRaw} from './tree/gbdt.js'
 import type {TreeParallelism} from './tree/parallel.js'
 
@@ -16,6 +18,8 @@ export type FittedModel =
   | ({readonly kind: 'ridge'} & RidgeModel)
   | ({readonly kind: 'logistic'} & LogisticModel)
   | ({readonly kind: 'gbdt'} & GbdtModel)
+  | ({readonly kind: 'tree'} & TreeModel)
+  | ({readonly kind: 'forest'} & ForestModel)
 
 export interface TrainingSet {
   readonly frame: Frame
@@ -174,7 +178,68 @@ const gbdt: Algorithm = {
   },
 }
 
-export const ALGORITHMS: Readonly<Record<string, Algorithm>> = {linear, logistic, gbdt}
+/** CART parameters shared by `tree` and `forest` (scikit-learn's names in camelCase). */
+const cartParams: ParamSpecs = {
+  criterion: {
+    type: 'enum',
+    default: 'auto',
+    values: ['auto', 'gini', 'entropy', 'squared_error'],
+    description:
+      'split quality: gini or entropy (classification), squared_error (regression); auto picks gini / squared_error',
+  },
+  maxDepth: {type: 'int', default: -1, min: -1, description: 'maximum depth of a leaf (-1: no bound)'},
+  minSamplesLeaf: {type: 'int', default: 1, min: 1, description: 'minimum rows in a leaf'},
+  minSamplesSplit: {type: 'int', default: 2, min: 2, description: 'minimum rows in a node to split it'},
+  maxLeafNodes: {
+    type: 'int',
+    default: 0,
+    min: 0,
+    description: 'maximum leaves, grown best-first (0: no bound, depth-first)',
+  },
+  maxBins: {
+    type: 'int',
+    default: 255,
+    min: 2,
+    max: 255,
+    description: 'bins per feature (a further bin holds missing values)',
+  },
+}
+
+const tree: Algorithm = {
+  name: 'tree',
+  summary: 'a CART decision tree, like scikit-learn DecisionTreeClassifier / DecisionTreeRegressor',
+  tasks: ['classification', 'regression'],
+  preprocess: treePreprocess,
+  params: cartParams,
+  fit(data, params, seed) {
+    const model = fitCart(treeInput(data), params as unknown as CartParams, seed)
+    return {kind: 'tree', ...model}
+  },
+}
+
+const forest: Algorithm = {
+  name: 'forest',
+  summary: 'a random forest of CART trees on bootstrap samples, like scikit-learn RandomForestClassifier / Regressor',
+  tasks: ['classification', 'regression'],
+  preprocess: treePreprocess,
+  params: {
+    nEstimators: {type: 'int', default: 100, min: 1, description: 'number of trees'},
+    ...cartParams,
+    maxFeatures: {
+      type: 'string',
+      default: 'auto',
+      description:
+        'features each split looks at: sqrt, log2, all, or a fraction in (0, 1]; auto = sqrt (classification), all (regression)',
+    },
+    bootstrap: {type: 'bool', default: true, description: 'grow each tree on a bootstrap sample of the rows'},
+  },
+  fit(data, params, seed) {
+    const model = fitForest(treeInput(data), params as unknown as ForestParams, seed)
+    return {kind: 'forest', ...model}
+  },
+}
+
+export const ALGORITHMS: Readonly<Record<string, Algorithm>> = {linear, logistic, gbdt, tree, forest}
 
 export const ALGO_NAMES = Object.keys(ALGORITHMS)
 
@@ -233,6 +298,9 @@ export function predictModel(
         predictGbdtRaw(model, featureColumns(preprocessor, frame), frame.nRows),
         model.k,
       )
+    case 'tree':
+    case 'forest':
+      return predictTrees(model, featureColumns(preprocessor, frame), frame.nRows)
   }
 }
 

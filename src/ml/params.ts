@@ -5,7 +5,8 @@ import {UsageError} from '../errors.js'
 export type ParamValue = number | boolean | string
 
 export interface ParamSpec {
-  readonly type: 'float' | 'int' | 'bool' | 'enum'
+  /** 'string': free text the algorithm parses in fit (e.g. forest's maxFeatures: sqrt, log2 or a fraction). */
+  readonly type: 'float' | 'int' | 'bool' | 'enum' | 'string'
   readonly default: ParamValue
   readonly description: string
   readonly min?: number
@@ -57,6 +58,7 @@ function parseValue(algo: string, key: string, spec: ParamSpec, raw: string): Pa
     if (/^(false|0|no)$/i.test(raw)) return false
     throw bad('true or false')
   }
+  if (spec.type === 'string') return raw
   if (spec.type === 'enum') {
     if (!spec.values?.includes(raw)) throw bad(`one of ${spec.values?.join(', ')}`)
     return raw

@@ -116,7 +116,48 @@ function modelGraph(g: GraphBuilder, pipeline: FittedPipeline, features: string)
       classifierOutputs(g, pipeline, scores, model.objective === 'binary_logloss')
       return
     }
+    case 'tree':
+    case 'forest':
+      averagedTreesGraph(g, pipeline, model, features)
+      return
   }
+}
+
+/**
+ * A tree or forest: the mean of the trees' leaf values (class proportions, or values). SUM then a division
+ * rather than aggregate AVERAGE: ONNX Runtime averages over tree roots, and a tree with K class proportions
+ * is written once per class, so AVERAGE would divide by K × nTrees.
+ */
+function averagedTreesGraph(
+  g: GraphBuilder,
+  pipeline: FittedPipeline,
+  model: Extract<FittedModel, {kind: 'tree' | 'forest'}>,
+  features: string,
+): void {
+  const targets = Array.from({length: model.k}, (_, j) => j)
+  const sum = treeEnsemble(
+    g,
+    features,
+    model.trees.map(tree => ({tree, targets})),
+    model.k,
+    'SUM',
+    'tree_sum',
+  )
+  const nTrees = model.trees.length
+  const mean = nTrees > 1 ? g.op('Div', [sum, g.doubles('n_trees', [nTrees], [1])], 'tree_mean') : sum
+  if (model.nClasses === 0) {
+    g.op('Identity', [mean], 'variable')
+    g.output('variable', 'double', ['N', 1])
+    return
+  }
+  let probabilities: string
+  if (model.k === 1) {
+    // Two classes: the trees hold the proportion of class 1.
+    const q = g.op('Sub', [g.doubles('one', [1], [1]), mean], 'p_negative')
+    probabilities = g.op('Concat', [q, mean], 'probabilities', {axis: 1})
+  } else probabilities = g.op('Identity', [mean], 'probabilities')
+  labelGraph(g, pipeline, probabilities)
+  g.output('probabilities', 'double', ['N', pipeline.target.classes!.length])
 }
 
 /** Scores → `probabilities` (sigmoid of one score for binary, softmax otherwise) and `label`. */

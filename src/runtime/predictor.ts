@@ -172,24 +172,31 @@ export class Predictor {
 
   private decode(results: InferenceSession.ReturnType, nRows: number): ModelOutput {
     const {outputs} = this.signature
-    if (this.signature.task === 'regression') {
-      const tensor = results[outputs.value!]!
-      return {nRows, values: Float64Array.from(tensor.data as Float32Array | Float64Array)}
-    }
+    if (this.signature.task === 'regression') return {nRows, values: float64(results[outputs.value!]!.data)}
     const labelData = results[outputs.label!]!.data as ArrayLike<string | bigint | number>
-    const labels = Array.from(labelData, v => String(v))
-    const probabilityTensor = outputs.probabilities ? results[outputs.probabilities] : undefined
-    const probabilities = probabilityTensor
-      ? Float64Array.from(probabilityTensor.data as Float32Array | Float64Array)
-      : undefined
-    const classes = this.classes
+    const probabilities = outputs.probabilities ? float64(results[outputs.probabilities]!.data) : undefined
+    const classes = this.classes ?? []
+    // Keyed by the raw label (bigint for int64 outputs), so no per-row string is built for known classes.
+    const index = new Map<string | bigint | number, number>()
+    classes.forEach((c, i) => {
+      index.set(c, i)
+      if (this.signature.labelType === 'integer' && /^-?\d+$/.test(c)) index.set(BigInt(c), i)
+    })
     const classIndex = new Int32Array(nRows)
-    if (classes) {
-      const index = new Map(classes.map((c, i) => [c, i]))
-      for (let i = 0; i < nRows; i++) classIndex[i] = index.get(labels[i]!) ?? -1
-    } else classIndex.fill(-1)
+    const labels = new Array<string>(nRows)
+    for (let i = 0; i < nRows; i++) {
+      const raw = labelData[i]!
+      const k = index.get(raw) ?? -1
+      classIndex[i] = k
+      labels[i] = k >= 0 ? classes[k]! : String(raw)
+    }
     return {nRows, labels, classIndex, probabilities}
   }
+}
+
+/** Tensor data as float64, without a copy when it already is. */
+function float64(data: unknown): Float64Array {
+  return data instanceof Float64Array ? data : Float64Array.from(data as Float32Array)
 }
 
 function textAt(column: Column, i: number): string {

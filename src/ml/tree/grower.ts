@@ -1,9 +1,9 @@
-// Tree growth on binned data: leaf-wise (best gain first, bounded by numLeaves and maxDepth, as LightGBM)
-// for boosting, or depth-first until no split is allowed (CART, random forests). Rows of each node stay a
-// contiguous range of one index array, partitioned in place; histograms are built for the smaller child only.
+// Tree growth on binned data: leaf-wise (best gain first, bounded by numLeaves and maxDepth, as LightGBM) for
+// boosting, or depth-first until no split is allowed (CART, forests). Each node's rows stay a contiguous range of
+// one index array; histograms are built for the smaller child only, or forests search each node from its rows.
 import {type BinnedData, HIST_BINS, MISSING_BIN} from './binning.js'
 import {buildHistogram, histogramSize, subtractHistogram} from './histogram.js'
-import {findBestSplit, type Split, type SplitConstraints} from './split.js'
+import {findBestSplit, RowSplitFinder, type Split, type SplitConstraints} from './split.js'
 import type {FlatTree} from './tree.js'
 
 export interface GrowParams extends SplitConstraints {
@@ -12,6 +12,17 @@ export interface GrowParams extends SplitConstraints {
   /** Maximum depth of a leaf, root = 0 (-1: no bound). */
   readonly maxDepth: number
   readonly order: 'best-first' | 'depth-first'
+  /** Nodes with fewer rows are leaves (scikit-learn's min_samples_split); default 2 × minDataInLeaf. */
+  readonly minDataToSplit?: number
+  /**
+   * 'histogram' (default): full histograms, the larger child's by subtraction. 'rows': each node sums the
+   * features it visits from its own rows, which pays when a node looks at a few sampled features.
+   */
+  readonly search?: 'histogram' | 'rows'
+  /** 'rows' search: visit sampleFeatures() in order until this many non-constant features were evaluated. */
+  readonly maxFeatures?: number
+  /** 'rows' search: below this many rows a node sums only the bins it holds instead of all 256. */
+  readonly smallNode?: number
 }
 
 /** Fills `hist` with the histogram of rows[start..end) over every feature. */
@@ -26,13 +37,21 @@ export interface GrowInput {
   readonly rows: Int32Array
   /** Features a node may split on (random forests sample them per node); null = all. */
   readonly sampleFeatures?: () => Int32Array | null
+  /**
+   * 'rows' search with maxFeatures: a random integer in [0, n). Each node then shuffles the sampleFeatures()
+   * array lazily, drawing only as many features as it visits.
+   */
+  readonly draw?: (n: number) => number
   /** A histogram builder (e.g. spread over worker threads); defaults to building in this thread. */
   readonly histogram?: HistogramFn
 }
 
 export interface GrownTree {
   readonly tree: FlatTree
-  /** Per node: split bin (numeric) and left-bin mask (categorical), for routing binned rows. */
+  /**
+   * Per node: split bin (numeric) and left-bin mask (categorical), for routing binned rows. They route the
+   * tree's own rows as its thresholds do; CART's mid-gap thresholds may route other rows differently.
+   */
   readonly splitBin: Int32Array
   readonly leftMask: ReadonlyArray<Uint8Array | null>
   /** Per node: its rows are input.rows[start .. end). */
@@ -58,9 +77,12 @@ export function growTree(input: GrowInput, params: GrowParams): GrownTree {
   const build: HistogramFn =
     input.histogram ??
     ((r, start, end, hist) => buildHistogram(data.bins, nF, r, start, end, grad, hess, k, hist, 0, nF))
+  const byRows = params.search === 'rows'
+  const finder = byRows ? new RowSplitFinder(data, grad, hess, params, params.smallNode ?? 512) : undefined
 
   const feature: number[] = []
   const splitBin: number[] = []
+  const splitBinHigh: number[] = []
   const leftMask: Array<Uint8Array | null> = []
   const missingLeft: number[] = []
   const left: number[] = []
@@ -76,6 +98,7 @@ export function growTree(input: GrowInput, params: GrowParams): GrownTree {
     const id = feature.length
     feature.push(-1)
     splitBin.push(0)
+    splitBinHigh.push(0)
     leftMask.push(null)
     missingLeft.push(0)
     left.push(-1)
@@ -90,21 +113,29 @@ export function growTree(input: GrowInput, params: GrowParams): GrownTree {
     return id
   }
 
+  const minRows = Math.max(2 * Math.max(1, params.minDataInLeaf), params.minDataToSplit ?? 0)
   const canSplit = (node: number) =>
-    end[node]! - start[node]! >= 2 * Math.max(1, params.minDataInLeaf) &&
-    (params.maxDepth < 0 || depth[node]! < params.maxDepth)
+    end[node]! - start[node]! >= minRows && (params.maxDepth < 0 || depth[node]! < params.maxDepth)
 
   const search = (leaf: OpenLeaf) => {
-    leaf.split =
-      canSplit(leaf.node) && leaf.hist
+    if (!canSplit(leaf.node)) leaf.split = undefined
+    else if (finder) {
+      const features = input.sampleFeatures?.() ?? null
+      const maxFeatures = params.maxFeatures ?? nF
+      leaf.split = finder.find(rows, start[leaf.node]!, end[leaf.node]!, leaf.totals, features, maxFeatures, input.draw)
+    } else
+      leaf.split = leaf.hist
         ? findBestSplit(data, leaf.hist, leaf.totals, input.sampleFeatures?.() ?? null, params)
         : undefined
   }
 
-  const rootHist = take()
-  build(rows, 0, rows.length, rootHist)
+  const rootHist = byRows ? null : take()
   const rootTotals = new Float64Array(c)
-  for (let b = 0; b < HIST_BINS; b++) for (let j = 0; j < c; j++) rootTotals[j] = rootTotals[j]! + rootHist[b * c + j]!
+  if (rootHist) {
+    build(rows, 0, rows.length, rootHist)
+    for (let b = 0; b < HIST_BINS; b++)
+      for (let j = 0; j < c; j++) rootTotals[j] = rootTotals[j]! + rootHist[b * c + j]!
+  } else sumRows(rows, grad, hess, k, rootTotals)
   const open: OpenLeaf[] = [
     {node: addNode(0, rows.length, 0, rootTotals), hist: rootHist, totals: rootTotals, split: undefined},
   ]
@@ -137,6 +168,7 @@ export function growTree(input: GrowInput, params: GrowParams): GrownTree {
     const r = addNode(mid, end[node]!, depth[node]! + 1, rightTotals)
     feature[node] = f
     splitBin[node] = split.bin
+    splitBinHigh[node] = split.binHigh
     leftMask[node] = mask
     missingLeft[node] = split.missingLeft ? 1 : 0
     left[node] = l
@@ -146,7 +178,10 @@ export function growTree(input: GrowInput, params: GrowParams): GrownTree {
 
     const lLeaf: OpenLeaf = {node: l, hist: null, totals: leftTotals, split: undefined}
     const rLeaf: OpenLeaf = {node: r, hist: null, totals: rightTotals, split: undefined}
-    if (canSplit(l) || canSplit(r)) {
+    if (byRows) {
+      search(lLeaf)
+      search(rLeaf)
+    } else if (canSplit(l) || canSplit(r)) {
       // Build the smaller child; the parent's histogram minus it is the larger child's.
       const [small, large] = end[l]! - start[l]! <= end[r]! - start[r]! ? [lLeaf, rLeaf] : [rLeaf, lLeaf]
       small.hist = take()
@@ -172,9 +207,16 @@ export function growTree(input: GrowInput, params: GrowParams): GrownTree {
     const f = feature[i]!
     if (f < 0) continue
     const spec = data.features[f]!
-    if (spec.kind === 'numeric')
-      thresholds[i] = splitBin[i]! < 0 ? Number.NEGATIVE_INFINITY : spec.thresholds[splitBin[i]!]!
-    else {
+    if (spec.kind === 'numeric') {
+      const b = splitBin[i]!
+      // Bin nBins − 1 sends every value left (its missing values go right).
+      thresholds[i] =
+        b < 0 ? Number.NEGATIVE_INFINITY : b >= spec.nBins - 1 ? Number.POSITIVE_INFINITY : spec.thresholds[b]!
+      // CART puts the threshold midway across the gap between the node's values (as scikit-learn does),
+      // boosting at the bin edge; both split the node's rows alike.
+      if (params.criterion && b >= 0 && splitBinHigh[i]! > b)
+        thresholds[i] = midpoint(thresholds[i]!, spec.thresholds[splitBinHigh[i]!]!)
+    } else {
       isCategorical[i] = 1
       const m = leftMask[i]!
       for (let b = 0; b < spec.nBins; b++) if (m[b]) catValues.push(spec.categories[b]!)
@@ -197,6 +239,22 @@ export function growTree(input: GrowInput, params: GrowParams): GrownTree {
     count: Float64Array.from(count),
   }
   return {tree, splitBin: Int32Array.from(splitBin), leftMask, start: Int32Array.from(start), end: Int32Array.from(end)}
+}
+
+/** Halfway between two doubles, strictly below `b` when a < b. */
+function midpoint(a: number, b: number): number {
+  const m = a + (b - a) / 2
+  return m < b ? m : a
+}
+
+/** Sums the K gradients, the hessian and the count of `rows` into `out`. */
+function sumRows(rows: Int32Array, grad: Float64Array, hess: Float64Array, k: number, out: Float64Array): void {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!
+    for (let j = 0; j < k; j++) out[j] = out[j]! + grad[r * k + j]!
+    out[k] = out[k]! + hess[r]!
+  }
+  out[k + 1] = rows.length
 }
 
 function binMask(leftBins: Uint8Array): Uint8Array {
