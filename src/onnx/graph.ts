@@ -125,28 +125,38 @@ export class GraphBuilder {
     return this.node(opType, inputs, output, attrs, domain)[0]!
   }
 
+  /**
+   * Encodes the model. protobufjs allocates an operation object (and an int64 object) per element of a
+   * repeated integer field, which for a forest of millions of nodes costs ~1 GB transiently; integer lists
+   * longer than PACKED_MIN are therefore written as packed varints directly. Each message is still encoded
+   * by onnx-proto; only whole fields are appended (protobuf merges fields in order of appearance), so the
+   * file decodes to exactly the same ModelProto.
+   */
   encode(options: {
     graphName: string
     docString: string
     metadata: Record<string, string>
     producerVersion: string
   }): Uint8Array {
-    const model = onnx.ModelProto.create({
+    const parts: Uint8Array[] = []
+    for (const node of this.nodes) parts.push(field(GRAPH_NODE, encodeNode(node)))
+    parts.push(
+      onnx.GraphProto.encode({
+        name: options.graphName,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      }).finish(),
+    )
+    const model = onnx.ModelProto.encode({
       irVersion: IR_VERSION,
       producerName: 'mlproj',
       producerVersion: options.producerVersion,
       opsetImport: OPSETS,
       docString: options.docString,
-      graph: {
-        name: options.graphName,
-        node: this.nodes,
-        initializer: this.initializers,
-        input: this.inputs,
-        output: this.outputs,
-      },
       metadataProps: Object.entries(options.metadata).map(([key, value]) => ({key, value})),
-    })
-    return onnx.ModelProto.encode(model).finish()
+    }).finish()
+    return concat([model, field(MODEL_GRAPH, concat(parts))])
   }
 
   private claim(name: string): string {
@@ -171,6 +181,80 @@ function valueInfo(name: string, elemType: ElemType, dims: Dim[]): onnxProto.onn
       },
     },
   }
+}
+
+/** Field numbers from onnx.proto used when appending pre-encoded fields. */
+const MODEL_GRAPH = 7
+const GRAPH_NODE = 1
+const NODE_ATTRIBUTE = 5
+const ATTRIBUTE_INTS = 8
+/** Integer lists at least this long are written as packed varints (see GraphBuilder.encode). */
+const PACKED_MIN = 1024
+
+function encodeNode(node: onnxProto.onnx.INodeProto): Uint8Array {
+  const attributes = node.attribute ?? []
+  const large = attributes.filter(a => isLargeInts(a))
+  if (large.length === 0) return onnx.NodeProto.encode(node).finish()
+  const small = attributes.filter(a => !isLargeInts(a))
+  const parts = [onnx.NodeProto.encode({...node, attribute: small}).finish()]
+  for (const a of large) {
+    const head = onnx.AttributeProto.encode({name: a.name, type: a.type}).finish()
+    parts.push(field(NODE_ATTRIBUTE, concat([head, field(ATTRIBUTE_INTS, packedVarints(a.ints as number[]))])))
+  }
+  return concat(parts)
+}
+
+function isLargeInts(a: onnxProto.onnx.IAttributeProto): boolean {
+  const ints = a.ints as number[] | undefined
+  return (
+    a.type === AttrType.INTS && (ints?.length ?? 0) >= PACKED_MIN && ints!.every(v => Number.isInteger(v) && v >= 0)
+  )
+}
+
+function varintLength(v: number): number {
+  let n = 1
+  while (v >= 0x80) {
+    v = Math.floor(v / 128)
+    n++
+  }
+  return n
+}
+
+function writeVarint(out: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    out[at++] = (v % 128) | 0x80
+    v = Math.floor(v / 128)
+  }
+  out[at++] = v
+  return at
+}
+
+function packedVarints(values: readonly number[]): Uint8Array {
+  let size = 0
+  for (const v of values) size += varintLength(v)
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const v of values) at = writeVarint(out, at, v)
+  return out
+}
+
+/** A length-delimited field: key (number << 3 | 2), length, bytes. */
+function field(number: number, bytes: Uint8Array): Uint8Array {
+  const key = number * 8 + 2
+  const out = new Uint8Array(varintLength(key) + varintLength(bytes.length) + bytes.length)
+  const at = writeVarint(out, writeVarint(out, 0, key), bytes.length)
+  out.set(bytes, at)
+  return out
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
 }
 
 /** Decodes a model file, for import and inspection. */
