@@ -55,6 +55,13 @@ function attribute(name: string, value: AttrValue): onnxProto.onnx.IAttributePro
 
 export type Dim = number | string
 
+export interface EncodeOptions {
+  readonly graphName: string
+  readonly docString: string
+  readonly metadata: Record<string, string>
+  readonly producerVersion: string
+}
+
 export class GraphBuilder {
   private readonly nodes: onnxProto.onnx.INodeProto[] = []
   private readonly initializers: onnxProto.onnx.ITensorProto[] = []
@@ -132,31 +139,30 @@ export class GraphBuilder {
    * by onnx-proto; only whole fields are appended (protobuf merges fields in order of appearance), so the
    * file decodes to exactly the same ModelProto.
    */
-  encode(options: {
-    graphName: string
-    docString: string
-    metadata: Record<string, string>
-    producerVersion: string
-  }): Uint8Array {
-    const parts: Uint8Array[] = []
-    for (const node of this.nodes) parts.push(field(GRAPH_NODE, encodeNode(node)))
-    parts.push(
-      onnx.GraphProto.encode({
-        name: options.graphName,
-        initializer: this.initializers,
-        input: this.inputs,
-        output: this.outputs,
-      }).finish(),
-    )
-    const model = onnx.ModelProto.encode({
+  encode(options: EncodeOptions): Uint8Array {
+    const {graph, ...model} = this.proto(options)
+    const parts: Uint8Array[] = (graph.node ?? []).map(node => field(GRAPH_NODE, encodeNode(node)))
+    parts.push(onnx.GraphProto.encode({...graph, node: []}).finish())
+    return concat([onnx.ModelProto.encode(model).finish(), field(MODEL_GRAPH, concat(parts))])
+  }
+
+  /** The model as an onnx-proto object (what `encode` writes). */
+  proto(options: EncodeOptions): onnxProto.onnx.IModelProto & {graph: onnxProto.onnx.IGraphProto} {
+    return {
       irVersion: IR_VERSION,
       producerName: 'mlproj',
       producerVersion: options.producerVersion,
       opsetImport: OPSETS,
       docString: options.docString,
+      graph: {
+        name: options.graphName,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
       metadataProps: Object.entries(options.metadata).map(([key, value]) => ({key, value})),
-    }).finish()
-    return concat([model, field(MODEL_GRAPH, concat(parts))])
+    }
   }
 
   private claim(name: string): string {
