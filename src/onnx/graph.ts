@@ -199,13 +199,17 @@ const PACKED_MIN = 1024
 
 function encodeNode(node: onnxProto.onnx.INodeProto): Uint8Array {
   const attributes = node.attribute ?? []
-  const large = attributes.filter(a => isLargeInts(a))
-  if (large.length === 0) return onnx.NodeProto.encode(node).finish()
-  const small = attributes.filter(a => !isLargeInts(a))
-  const parts = [onnx.NodeProto.encode({...node, attribute: small}).finish()]
-  for (const a of large) {
-    const head = onnx.AttributeProto.encode({name: a.name, type: a.type}).finish()
-    parts.push(field(NODE_ATTRIBUTE, concat([head, field(ATTRIBUTE_INTS, packedVarints(a.ints as number[]))])))
+  if (!attributes.some(isLargeInts)) return onnx.NodeProto.encode(node).finish()
+  // Attributes keep their order: each is appended as its own field after the rest of the node.
+  const parts = [onnx.NodeProto.encode({...node, attribute: []}).finish()]
+  for (const a of attributes) {
+    const bytes = isLargeInts(a)
+      ? concat([
+          onnx.AttributeProto.encode({name: a.name, type: a.type}).finish(),
+          field(ATTRIBUTE_INTS, packedVarints(a.ints as number[])),
+        ])
+      : onnx.AttributeProto.encode(a).finish()
+    parts.push(field(NODE_ATTRIBUTE, bytes))
   }
   return concat(parts)
 }
