@@ -24,6 +24,8 @@ export function treeEnsemble(
   nTargets: number,
   aggregate: 'SUM' | 'AVERAGE',
   output: string,
+  /** ONNX input column of each tree feature index. */
+  featureMap: Int32Array,
 ): string {
   const featureIds: number[] = []
   const modes: number[] = []
@@ -72,7 +74,7 @@ export function treeEnsemble(
       roots.push(interior[0]!)
       for (let i = 0; i < tree.nNodes; i++) {
         if (tree.feature[i]! < 0) continue
-        featureIds.push(tree.feature[i]!)
+        featureIds.push(featureMap[tree.feature[i]!]!)
         if (tree.isCategorical[i]) {
           modes.push(BRANCH_MEMBER)
           splits.push(Number.NaN)
