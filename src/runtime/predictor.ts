@@ -217,9 +217,12 @@ function numericValues(column: Column, spec: SignatureInput): Float64Array {
 
 export function concatOutputs(parts: readonly ModelOutput[], nRows: number): ModelOutput {
   if (parts.length === 1) return parts[0]!
-  const cat = (arrays: Array<Float64Array | undefined>) => {
+  const cat = <T extends Float64Array | Int32Array>(
+    arrays: Array<T | undefined>,
+    make: (n: number) => T,
+  ): T | undefined => {
     if (arrays.some(a => a === undefined)) return undefined
-    const out = new Float64Array(arrays.reduce((n, a) => n + a!.length, 0))
+    const out = make(arrays.reduce((n, a) => n + a!.length, 0))
     let o = 0
     for (const a of arrays) {
       out.set(a!, o)
@@ -227,14 +230,20 @@ export function concatOutputs(parts: readonly ModelOutput[], nRows: number): Mod
     }
     return out
   }
-  const classIndex = parts.every(p => p.classIndex)
-    ? Int32Array.from(parts.flatMap(p => Array.from(p.classIndex!)))
-    : undefined
   return {
     nRows,
     labels: parts.every(p => p.labels) ? parts.flatMap(p => p.labels!) : undefined,
-    classIndex,
-    probabilities: cat(parts.map(p => p.probabilities)),
-    values: cat(parts.map(p => p.values)),
+    classIndex: cat(
+      parts.map(p => p.classIndex),
+      n => new Int32Array(n),
+    ),
+    probabilities: cat(
+      parts.map(p => p.probabilities),
+      n => new Float64Array(n),
+    ),
+    values: cat(
+      parts.map(p => p.values),
+      n => new Float64Array(n),
+    ),
   }
 }
