@@ -234,7 +234,7 @@ const forest: Algorithm = {
     bootstrap: {type: 'bool', default: true, description: 'grow each tree on a bootstrap sample of the rows'},
   },
   fit(data, params, seed) {
-    const model = fitForest(treeInput(data), params as unknown as ForestParams, seed)
+    const model = fitForest(treeInput(data), params as unknown as ForestParams, seed, data.parallel)
     return {kind: 'forest', ...model}
   },
 }

@@ -6,6 +6,7 @@ import {Worker} from 'node:worker_threads'
 import type {HistogramFn} from '../ml/tree/grower.js'
 import {buildHistogram, histogramSize} from '../ml/tree/histogram.js'
 import type {TreeParallelism} from '../ml/tree/parallel.js'
+import {growForestParallel} from './forest.js'
 
 /** Below this many row × feature cells a node's histogram is faster on one thread than handed out. */
 const MIN_PARALLEL_CELLS = 200_000
@@ -48,7 +49,7 @@ interface Shared {
  * One helper thread beside the main thread (this machine class has 2 cores). The pool is sized for one
  * dataset: call `prepare` once per fit with the binned data, then `histogram` per tree.
  */
-export class HistogramThreads implements TreeParallelism {
+export class TreeThreads implements TreeParallelism {
   private control = new Int32Array(new SharedArrayBuffer(16 * 4))
   private worker: Worker | undefined
   private shared: Shared | undefined
@@ -68,7 +69,7 @@ export class HistogramThreads implements TreeParallelism {
     hess: Float64Array,
     k: number,
   ): HistogramFn | undefined {
-    if (HistogramThreads.threads() < 2 || nRows * nFeatures < MIN_PARALLEL_CELLS) return undefined
+    if (TreeThreads.threads() < 2 || nRows * nFeatures < MIN_PARALLEL_CELLS) return undefined
     const shared = this.ensure(bins, nRows, nFeatures, k)
     new Float64Array(shared.grad).set(grad)
     new Float64Array(shared.hess).set(hess)
@@ -101,6 +102,8 @@ export class HistogramThreads implements TreeParallelism {
       hist.set(sharedHist.subarray(split * stride, nFeatures * stride), split * stride)
     }
   }
+
+  forest = growForestParallel
 
   close(): void {
     if (!this.worker) return

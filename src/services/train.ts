@@ -14,7 +14,7 @@ import {trainTestSplit} from '../ml/split.js'
 import {encodeTarget, inferTask, labelledRows, type Target, type Task, takeTarget} from '../ml/target.js'
 import {exportPipeline} from '../onnx/export.js'
 import type {Signature} from '../onnx/signature.js'
-import {HistogramThreads} from '../parallel/histograms.js'
+import {TreeThreads} from '../parallel/histograms.js'
 import {type ModelOutput, Predictor} from '../runtime/predictor.js'
 import {MLPROJ_VERSION} from '../version.js'
 import {writeDirAtomic} from '../workspace/atomic.js'
@@ -347,7 +347,7 @@ async function fitAndRecord(
   progress(
     `training ${algo.name} on ${trainRows.length} rows × ${frame.columns.length} columns (${testRows.length} held out)`,
   )
-  const threads = new HistogramThreads()
+  const threads = new TreeThreads()
   let pipeline: FittedPipeline
   try {
     pipeline = fitPipeline(frame, target, algo, params, options.seed, trainRows, threads)

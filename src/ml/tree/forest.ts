@@ -14,6 +14,7 @@ import {
   type TreeModel,
   treeData,
 } from './cart.js'
+import type {TreeParallelism} from './parallel.js'
 import type {FlatTree} from './tree.js'
 import {featureImportance} from './tree.js'
 
@@ -88,13 +89,19 @@ export function growForestTree(d: TreeData, params: ForestTreeParams, seed: numb
   )
 }
 
-export function fitForest(input: TreeInput, params: ForestParams, seed: number): ForestModel {
+export function fitForest(
+  input: TreeInput,
+  params: ForestParams,
+  seed: number,
+  parallel?: TreeParallelism,
+): ForestModel {
   checkCartParams(params)
   const criterion = resolveCriterion(params.criterion, input.nClasses)
   const maxFeatures = resolveMaxFeatures(params.maxFeatures, input.columns.length, input.nClasses > 0)
   const d = treeData(input, params.maxBins, seed)
   const growth: ForestTreeParams = {...params, criterion, maxFeatures}
-  const trees = Array.from(treeSeeds(seed, params.nEstimators), s => growForestTree(d, growth, s))
+  const seeds = treeSeeds(seed, params.nEstimators)
+  const trees = parallel?.forest?.(d, growth, seeds) ?? Array.from(seeds, s => growForestTree(d, growth, s))
   return {
     nClasses: input.nClasses,
     k: trees[0]!.nOutputs,
