@@ -11,6 +11,16 @@ import type {FlatTree} from '../ml/tree/tree.js'
 
 export const FOREST_CONTROL = {next: 0, done: 1} as const
 
+/**
+ * Threads training may use: MLPROJ_THREADS when set (1 keeps everything on the main thread), else the
+ * machine's cores, at most 2 (the trees and histograms are split between the main thread and one worker).
+ */
+export function trainingThreads(): number {
+  const configured = Number(process.env.MLPROJ_THREADS)
+  const cores = availableParallelism()
+  return Math.min(2, Number.isInteger(configured) && configured >= 1 ? configured : cores)
+}
+
 /** Below this many binned cells × trees, a worker's start-up (~0.1 s) costs more than it saves. */
 const MIN_PARALLEL_WORK = 20_000_000
 
@@ -59,7 +69,7 @@ export function growForestParallel(
   seeds: Uint32Array,
 ): FlatTree[] | undefined {
   const work = data.data.nRows * data.data.nFeatures * seeds.length
-  if (availableParallelism() < 2 || seeds.length < 4 || work < MIN_PARALLEL_WORK) return undefined
+  if (trainingThreads() < 2 || seeds.length < 4 || work < MIN_PARALLEL_WORK) return undefined
   if (!existsSync(fileURLToPath(WORKER))) return undefined
   const control = new Int32Array(new SharedArrayBuffer(8))
   const {port1, port2} = new MessageChannel()

@@ -1,12 +1,11 @@
 // Histograms on two (or more) threads: each thread sums the node's rows for its own share of the features,
 // so results are bit-identical to one thread. Worker threads run the same buildHistogram source; the main
 // thread waits on shared memory (Atomics), which keeps tree growth synchronous and simple.
-import {availableParallelism} from 'node:os'
 import {Worker} from 'node:worker_threads'
 import type {HistogramFn} from '../ml/tree/grower.js'
 import {buildHistogram, histogramSize} from '../ml/tree/histogram.js'
 import type {TreeParallelism} from '../ml/tree/parallel.js'
-import {growForestParallel} from './forest.js'
+import {growForestParallel, trainingThreads} from './forest.js'
 
 /** Below this many row × feature cells a node's histogram is faster on one thread than handed out. */
 const MIN_PARALLEL_CELLS = 200_000
@@ -58,7 +57,7 @@ export class TreeThreads implements TreeParallelism {
 
   /** Threads worth using here: 1 means stay on the main thread. */
   static threads(): number {
-    return Math.min(2, availableParallelism())
+    return trainingThreads()
   }
 
   histogram(

@@ -2,6 +2,7 @@
 // record, `runs show` and `evaluate`, and `--algo auto` recording every candidate as its own run.
 import {readFile} from 'node:fs/promises'
 import {beforeAll, describe, expect, it} from 'vitest'
+import {Rng} from '../../src/ml/rng.js'
 import {dataset, mlproj, mlprojJson, tempDir} from '../helpers/cli.js'
 
 interface Importance {
@@ -158,5 +159,33 @@ describe('--algo auto', () => {
       cwd: dir,
     })
     expect(r.code).toBe(2)
+  })
+})
+
+describe('worker threads', () => {
+  it('give the same forest and boosted trees as one thread (MLPROJ_THREADS=1)', async () => {
+    // Large enough that training uses the worker thread (10,000 rows × 30 features × 100 trees).
+    const lines = [`label,${Array.from({length: 30}, (_, j) => `f${j}`).join(',')}`]
+    const rng = new Rng(7)
+    const next = () => rng.nextFloat() * 2 - 1
+    for (let i = 0; i < 10_000; i++) {
+      const x = Array.from({length: 30}, next)
+      lines.push(`${x[0]! + x[1]! * x[2]! + 0.3 * next() > 0 ? 1 : 0},${x.map(v => v.toFixed(4)).join(',')}`)
+    }
+    const file = `${dir}/wide.csv`
+    await import('node:fs/promises').then(fs => fs.writeFile(file, `${lines.join('\n')}\n`))
+    for (const algo of ['forest', 'gbdt']) {
+      const one = await mlprojJson<TrainDoc>(['train', file, '--target', 'label', '--algo', algo], {
+        cwd: dir,
+        env: {MLPROJ_THREADS: '1'},
+      })
+      const two = await mlprojJson<TrainDoc>(['train', file, '--target', 'label', '--algo', algo], {
+        cwd: dir,
+        env: {MLPROJ_THREADS: '2'},
+      })
+      expect(one.code, one.stderr).toBe(0)
+      expect(two.code, two.stderr).toBe(0)
+      expect((await readFile(one.json.artifacts.model)).equals(await readFile(two.json.artifacts.model))).toBe(true)
+    }
   })
 })
