@@ -5,8 +5,6 @@
 // training, and on ensembles of 500 trees or of trees with thousands of nodes. Same data and seed give
 // byte-identical files. The data helpers follow test/onnx/parity.test.ts.
 import {describe, expect, it} from 'vitest'
-import {loadFrame} from '../../src/data/load.js'
-import {openSource} from '../../src/data/source.js'
 import {ALGORITHMS} from '../../src/ml/algorithms.js'
 import {categoricalColumn, type Frame, numericColumn, takeRows} from '../../src/ml/frame.js'
 import {resolveParams} from '../../src/ml/params.js'
@@ -16,53 +14,12 @@ import {trainTestSplit} from '../../src/ml/split.js'
 import {encodeTarget, inferTask, labelledRows, type Task, takeTarget} from '../../src/ml/target.js'
 import {exportPipeline} from '../../src/onnx/export.js'
 import {Predictor} from '../../src/runtime/predictor.js'
-import {dataset} from '../helpers/cli.js'
+import {damaged, loadDataset, maxAbsDiff, TOLERANCE} from '../helpers/parity.js'
 
-const TOLERANCE = 1e-5
 const GBDT = ALGORITHMS.gbdt!
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(b.length).toBe(a.length)
-  let worst = 0
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
-  return worst
-}
-
-async function load(file: string, target: string) {
-  const source = await openSource(dataset(file))
-  const columns = source.columns.map(c => ({
-    name: c.name,
-    kind: c.kind === 'numeric' ? ('numeric' as const) : ('categorical' as const),
-  }))
-  const frame = await loadFrame(source, columns)
-  await source.release()
-  const targetColumn = frame.columns.find(c => c.name === target)!
-  const features: Frame = {nRows: frame.nRows, columns: frame.columns.filter(c => c.name !== target)}
-  return {features, targetColumn}
-}
-
-/** Rows of `frame` with every third numeric cell blanked and categories replaced by a value never seen. */
-function damaged(frame: Frame): Frame {
-  return {
-    nRows: frame.nRows,
-    columns: frame.columns.map((c, j) => {
-      if (c.kind === 'numeric')
-        return numericColumn(
-          c.name,
-          c.values.map((v, i) => ((i + j) % 3 === 0 ? Number.NaN : v)),
-        )
-      const levels = [...c.levels, 'never-seen-in-training']
-      return categoricalColumn(
-        c.name,
-        c.codes.map((code, i) => (i % 4 === 0 ? levels.length - 1 : i % 4 === 1 ? -1 : code)),
-        levels,
-      )
-    }),
-  }
-}
-
 async function fitCase(file: string, targetName: string, params: readonly string[] = [], seed = 42) {
-  const {features, targetColumn} = await load(file, targetName)
+  const {features, targetColumn} = await loadDataset(file, targetName)
   const task = inferTask(targetColumn)
   const encoded = encodeTarget(targetColumn, task, file)
   const rows = labelledRows(encoded)

@@ -3,59 +3,15 @@
 // graph runs in double precision, so the real differences are ~1e-12) — including rows with missing values
 // and categories never seen in training. Also: same data and seed give byte-identical model files.
 import {describe, expect, it} from 'vitest'
-import {loadFrame} from '../../src/data/load.js'
-import {openSource} from '../../src/data/source.js'
 import {ALGORITHMS, defaultAlgo} from '../../src/ml/algorithms.js'
-import {categoricalColumn, type Frame, numericColumn, takeRows} from '../../src/ml/frame.js'
+import {numericColumn, takeRows} from '../../src/ml/frame.js'
 import {resolveParams} from '../../src/ml/params.js'
 import {fitPipeline, predictPipeline} from '../../src/ml/pipeline.js'
 import {trainTestSplit} from '../../src/ml/split.js'
 import {encodeTarget, inferTask, labelledRows, type Task, takeTarget} from '../../src/ml/target.js'
 import {exportPipeline} from '../../src/onnx/export.js'
 import {Predictor} from '../../src/runtime/predictor.js'
-import {dataset} from '../helpers/cli.js'
-
-const TOLERANCE = 1e-5
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(b.length).toBe(a.length)
-  let worst = 0
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
-  return worst
-}
-
-async function load(file: string, target: string) {
-  const source = await openSource(dataset(file))
-  const columns = source.columns.map(c => ({
-    name: c.name,
-    kind: c.kind === 'numeric' ? ('numeric' as const) : ('categorical' as const),
-  }))
-  const frame = await loadFrame(source, columns)
-  await source.release()
-  const targetColumn = frame.columns.find(c => c.name === target)!
-  const features: Frame = {nRows: frame.nRows, columns: frame.columns.filter(c => c.name !== target)}
-  return {features, targetColumn}
-}
-
-/** Rows of `frame` with every other numeric cell blanked and categories replaced by a value never seen. */
-function damaged(frame: Frame): Frame {
-  return {
-    nRows: frame.nRows,
-    columns: frame.columns.map((c, j) => {
-      if (c.kind === 'numeric')
-        return numericColumn(
-          c.name,
-          c.values.map((v, i) => ((i + j) % 3 === 0 ? Number.NaN : v)),
-        )
-      const levels = [...c.levels, 'never-seen-in-training']
-      return categoricalColumn(
-        c.name,
-        c.codes.map((code, i) => (i % 4 === 0 ? levels.length - 1 : i % 4 === 1 ? -1 : code)),
-        levels,
-      )
-    }),
-  }
-}
+import {damaged, loadDataset, maxAbsDiff, TOLERANCE} from '../helpers/parity.js'
 
 const CASES: Array<{file: string; target: string; task: Task}> = [
   {file: 'breast_cancer.csv', target: 'diagnosis', task: 'classification'},
@@ -67,7 +23,7 @@ const CASES: Array<{file: string; target: string; task: Task}> = [
 ]
 
 async function fitCase(file: string, targetName: string, algoName: string, seed = 42) {
-  const {features, targetColumn} = await load(file, targetName)
+  const {features, targetColumn} = await loadDataset(file, targetName)
   const task = inferTask(targetColumn)
   const encoded = encodeTarget(targetColumn, task, file)
   const rows = labelledRows(encoded)

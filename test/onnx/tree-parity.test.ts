@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {loadFrame} from '../../src/data/load.js'
 import {openSource} from '../../src/data/source.js'
 import {ALGORITHMS} from '../../src/ml/algorithms.js'
-import {categoricalColumn, type Frame, numericColumn, takeRows} from '../../src/ml/frame.js'
+import {type Frame, takeRows} from '../../src/ml/frame.js'
 import {resolveParams} from '../../src/ml/params.js'
 import {fitPipeline, predictPipeline} from '../../src/ml/pipeline.js'
 import {trainTestSplit} from '../../src/ml/split.js'
@@ -15,35 +15,7 @@ import {encodeTarget, inferTask, labelledRows, takeTarget} from '../../src/ml/ta
 import {exportPipeline} from '../../src/onnx/export.js'
 import {Predictor} from '../../src/runtime/predictor.js'
 import {dataset} from '../helpers/cli.js'
-
-const TOLERANCE = 1e-5
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(b.length).toBe(a.length)
-  let worst = 0
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
-  return worst
-}
-
-/** Rows of `frame` with every third numeric cell blanked and categories replaced by a value never seen. */
-function damaged(frame: Frame): Frame {
-  return {
-    nRows: frame.nRows,
-    columns: frame.columns.map((c, j) => {
-      if (c.kind === 'numeric')
-        return numericColumn(
-          c.name,
-          c.values.map((v, i) => ((i + j) % 3 === 0 ? Number.NaN : v)),
-        )
-      const levels = [...c.levels, 'never-seen-in-training']
-      return categoricalColumn(
-        c.name,
-        c.codes.map((code, i) => (i % 4 === 0 ? levels.length - 1 : i % 4 === 1 ? -1 : code)),
-        levels,
-      )
-    }),
-  }
-}
+import {damaged, maxAbsDiff, TOLERANCE} from '../helpers/parity.js'
 
 async function fitCase(
   file: string,
