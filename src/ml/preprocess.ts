@@ -80,19 +80,24 @@ function fitInput(column: Column, rows: Int32Array | undefined): InputSpec {
 }
 
 function numericInput(name: string, present: Float64Array): NumericInput {
-  if (present.length === 0) return {kind: 'numeric', name, median: 0, mean: 0, scale: 1, min: 0, max: 0}
+  const n = present.length
+  if (n === 0) return {kind: 'numeric', name, median: 0, mean: 0, scale: 1, min: 0, max: 0}
   let sum = 0
   let min = Number.POSITIVE_INFINITY
   let max = Number.NEGATIVE_INFINITY
-  for (const v of present) {
+  for (let i = 0; i < n; i++) {
+    const v = present[i]!
     sum += v
     if (v < min) min = v
     if (v > max) max = v
   }
-  const mean = sum / present.length
+  const mean = sum / n
   let ss = 0
-  for (const v of present) ss += (v - mean) * (v - mean)
-  const std = Math.sqrt(ss / present.length)
+  for (let i = 0; i < n; i++) {
+    const d = present[i]! - mean
+    ss += d * d
+  }
+  const std = Math.sqrt(ss / n)
   return {kind: 'numeric', name, median: median(present), mean, scale: std > 0 ? std : 1, min, max}
 }
 
@@ -151,50 +156,80 @@ function inputColumn(frame: Frame, input: InputSpec): Column {
   return column
 }
 
+/** Rows written per pass over the inputs: one block of the matrix (~1 MB) stays in cache while it is filled. */
+const BLOCK_ROWS = 2048
+
 /**
  * The design matrix: nRows × featureNames.length, ROW-major, float64. With `impute`, no NaN remains;
  * without it (ordinal encoding for trees) NaN marks missing numbers and missing or unseen categories.
+ * Filled block of rows by block of rows: column by column over the whole matrix would stream it through
+ * the cache once per input (3× slower on 1M × 43).
  */
 export function transform(pre: Preprocessor, frame: Frame, rows?: Int32Array): Float64Array {
   const nCols = pre.featureNames.length
   const n = rows ? rows.length : frame.nRows
-  const at = rows ? (i: number) => rows[i]! : (i: number) => i
   const X = new Float64Array(n * nCols)
+  const plans = plan(pre, frame)
+  const index = new Int32Array(Math.min(BLOCK_ROWS, n))
+  for (let start = 0; start < n; start += BLOCK_ROWS) {
+    const m = Math.min(BLOCK_ROWS, n - start)
+    for (let i = 0; i < m; i++) index[i] = rows ? rows[start + i]! : start + i
+    for (const p of plans) p(X, index, m, start, nCols)
+  }
+  return X
+}
+
+/** Per input, a function that writes its columns of X for a block of rows. */
+type BlockWriter = (X: Float64Array, index: Int32Array, m: number, start: number, nCols: number) => void
+
+function plan(pre: Preprocessor, frame: Frame): BlockWriter[] {
+  const writers: BlockWriter[] = []
   let offset = 0
   for (const input of pre.inputs) {
     const column = inputColumn(frame, input)
+    const at = offset
     if (input.kind === 'numeric' && column.kind === 'numeric') {
       const shift = pre.standardize ? input.mean : 0
       const scale = pre.standardize ? input.scale : 1
-      for (let i = 0; i < n; i++) {
-        let v = column.values[at(i)]!
-        if (Number.isNaN(v) && pre.impute) v = input.median
-        X[i * nCols + offset] = (v - shift) / scale
-      }
+      const fill = pre.impute ? input.median : Number.NaN
+      const values = column.values
+      writers.push((X, index, m, start, nCols) => {
+        for (let i = 0; i < m; i++) {
+          let v = values[index[i]!]!
+          if (v !== v) v = fill
+          X[(start + i) * nCols + at] = (v - shift) / scale
+        }
+      })
       offset++
     } else if (input.kind === 'categorical' && column.kind === 'categorical') {
       const map = levelMap(input, column)
+      const codes = column.codes
       if (pre.encoding === 'ordinal') {
-        for (let i = 0; i < n; i++) {
-          const c = column.codes[at(i)]!
-          const level = c < 0 ? -1 : map[c]!
-          X[i * nCols + offset] = level < 0 ? Number.NaN : level
-        }
+        writers.push((X, index, m, start, nCols) => {
+          for (let i = 0; i < m; i++) {
+            const c = codes[index[i]!]!
+            const level = c < 0 ? -1 : map[c]!
+            X[(start + i) * nCols + at] = level < 0 ? Number.NaN : level
+          }
+        })
         offset++
       } else {
-        const width = input.levels.length + (input.missingLevel ? 1 : 0)
-        for (let i = 0; i < n; i++) {
-          const c = column.codes[at(i)]!
-          if (c < 0) {
-            if (input.missingLevel) X[i * nCols + offset + input.levels.length] = 1
-            continue
+        const missingAt = input.missingLevel ? at + input.levels.length : -1
+        writers.push((X, index, m, start, nCols) => {
+          for (let i = 0; i < m; i++) {
+            const c = codes[index[i]!]!
+            const row = (start + i) * nCols
+            if (c < 0) {
+              if (missingAt >= 0) X[row + missingAt] = 1
+              continue
+            }
+            const level = map[c]!
+            if (level >= 0) X[row + at + level] = 1
           }
-          const level = map[c]!
-          if (level >= 0) X[i * nCols + offset + level] = 1
-        }
-        offset += width
+        })
+        offset += input.levels.length + (input.missingLevel ? 1 : 0)
       }
     }
   }
-  return X
+  return writers
 }
