@@ -196,7 +196,7 @@ function plan(pre: Preprocessor, frame: Frame): BlockWriter[] {
       writers.push((X, index, m, start, nCols) => {
         for (let i = 0; i < m; i++) {
           let v = values[index[i]!]!
-          if (v !== v) v = fill
+          if (Number.isNaN(v)) v = fill
           X[(start + i) * nCols + at] = (v - shift) / scale
         }
       })
