@@ -16,7 +16,8 @@ export function predictionColumns(signature: Signature): PredictionColumn[] {
   const classes = signature.classes ?? []
   if (!signature.outputs.probabilities || classes.length === 0) return columns
   if (classes.length === 2) columns.push({name: 'probability', kind: 'probability', classIndex: 1})
-  else for (const [i, c] of classes.entries()) columns.push({name: `probability_${c}`, kind: 'probability', classIndex: i})
+  else
+    for (const [i, c] of classes.entries()) columns.push({name: `probability_${c}`, kind: 'probability', classIndex: i})
   return columns
 }
 
