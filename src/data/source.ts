@@ -71,7 +71,7 @@ export async function openSource(spec: string, options: OpenOptions = {}): Promi
   return openFiles(spec, files, format, async () => {})
 }
 
-async function resolveFiles(spec: string): Promise<string[]> {
+export async function resolveFiles(spec: string): Promise<string[]> {
   const path = resolve(spec)
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => error)
   if (info instanceof Error && info.code === 'ENOENT' && /[*?[]/.test(spec)) return globFiles(spec)
@@ -117,7 +117,7 @@ async function globFiles(spec: string): Promise<string[]> {
 }
 
 /** The format of every file, from the extensions; a glob or directory mixing formats is refused, not misread. */
-function sameFormat(spec: string, files: readonly string[]): DataFormat {
+export function sameFormat(spec: string, files: readonly string[]): DataFormat {
   const format = formatFromPath(files[0]!) ?? 'csv'
   const other = files.find(f => (formatFromPath(f) ?? 'csv') !== format)
   if (other) {
@@ -148,7 +148,7 @@ async function openStdin(options: OpenOptions): Promise<DataSource> {
 }
 
 /** Tells Parquet (magic bytes) and JSON (a leading `{` or `[`) from CSV for data arriving on stdin. */
-async function sniffFormat(path: string): Promise<DataFormat> {
+export async function sniffFormat(path: string): Promise<DataFormat> {
   const head = await readHead(path, 64)
   if (head.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet'
   // trimStart also drops a UTF-8 byte order mark.
@@ -168,7 +168,7 @@ async function readHead(path: string, bytes: number): Promise<Buffer> {
   }
 }
 
-async function openFiles(
+export async function openFiles(
   spec: string,
   files: string[],
   format: DataFormat,

@@ -52,11 +52,20 @@ export class Predictor {
     }))
   }
 
-  static async load(bytes: Uint8Array, signature: Signature, where: string): Promise<Predictor> {
+  /**
+   * `sessionOptions` tune the session (serve's workers run one intra-op thread each, so that several sessions
+   * share the cores without oversubscribing them).
+   */
+  static async load(
+    bytes: Uint8Array,
+    signature: Signature,
+    where: string,
+    sessionOptions: InferenceSession.SessionOptions = {},
+  ): Promise<Predictor> {
     const runtime = await ort()
     let session: InferenceSession
     try {
-      session = await runtime.InferenceSession.create(bytes, {logSeverityLevel: 3})
+      session = await runtime.InferenceSession.create(bytes, {logSeverityLevel: 3, ...sessionOptions})
     } catch (error) {
       throw new ModelError('E_MODEL_LOAD', `ONNX Runtime cannot load ${where}: ${(error as Error).message}`, {
         hint: 'check that the file is a valid ONNX model using operators ONNX Runtime supports',
@@ -81,6 +90,14 @@ export class Predictor {
       })
     }
     return this.decode(results, frame.nRows)
+  }
+
+  /**
+   * Predicts with a synchronous run (runtime/udf.ts: ONNX Runtime's native session, for DuckDB scalar functions),
+   * with the same tensors and decoding as predict.
+   */
+  predictWith(run: (feeds: Record<string, Tensor>) => InferenceSession.ReturnType, frame: Frame): ModelOutput {
+    return this.decode(run(this.feeds(frame)), frame.nRows)
   }
 
   /**

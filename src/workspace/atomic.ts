@@ -1,6 +1,7 @@
 // Atomic file and directory writes: write beside the target, fsync, rename. A crash at any instant leaves
 // either the old file or the new one, never a half-written file that a reader could pick up.
 import {randomBytes} from 'node:crypto'
+import {closeSync, fsyncSync, openSync} from 'node:fs'
 import {mkdir, open, rename, rm} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 
@@ -14,6 +15,16 @@ async function fsyncDir(dir: string): Promise<void> {
     await handle.sync()
   } finally {
     await handle.close()
+  }
+}
+
+/** fsyncDir for code that must not yield between its steps (a rename, then its database record). */
+export function fsyncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
   }
 }
 

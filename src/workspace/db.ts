@@ -18,6 +18,17 @@ export const MIGRATIONS: readonly string[] = [metadata, featureImportance, batch
 
 export const SCHEMA_VERSION = MIGRATIONS.length
 
+/**
+ * Schemas 3–5 were reserved (empty) in pre-release builds, so a workspace made then is at version 5 without
+ * their tables. These migrations are idempotent (IF NOT EXISTS); migrate() applies them again when one of the
+ * tables named here is missing.
+ */
+const RESERVED: ReadonlyArray<{version: number; table: string}> = [
+  {version: 3, table: 'batch_jobs'},
+  {version: 4, table: 'predictions_log'},
+  {version: 5, table: 'saved_tables'},
+]
+
 export function openDb(path: string, options: {readonly?: boolean} = {}): Db {
   let db: Db
   try {
@@ -44,9 +55,12 @@ export function migrate(db: Db, path: string): void {
       {hint: 'upgrade mlproj to the version that wrote this workspace'},
     )
   }
-  if (current === SCHEMA_VERSION) return
+  const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck()
+  const repairs = RESERVED.filter(r => r.version <= current && !has.get(r.table))
+  if (current === SCHEMA_VERSION && repairs.length === 0) return
   try {
     db.transaction(() => {
+      for (const r of repairs) db.exec(MIGRATIONS[r.version - 1]!)
       for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!)
       db.pragma(`user_version = ${SCHEMA_VERSION}`)
     }).immediate()

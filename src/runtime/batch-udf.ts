@@ -1,0 +1,145 @@
+// A model as one DuckDB scalar function returning every prediction column at once: `fn({'age': …, 'plan': …})`
+// gives a STRUCT of the columns of outputs.ts (predicted_<target>, probability / probability_<class>), scored by
+// udf.ts's SyncPredictor (the Predictor's tensors and decoding around ONNX Runtime's synchronous run). With it,
+// `COPY (SELECT *, unnest(fn(...)) FROM read_csv(...)) TO ...` streams a whole batch job inside DuckDB: parallel
+// read, predict 2048 rows at a time on the JS thread, parallel write, in bounded memory.
+import type {DuckDBConnection, DuckDBStructVector, DuckDBType, DuckDBVector} from '@duckdb/node-api'
+import {UsageError} from '../errors.js'
+import type {Frame} from '../ml/frame.js'
+import {type PredictionColumn, predictionColumns} from './outputs.js'
+import type {ModelOutput} from './predictor.js'
+import type {SyncPredictor} from './udf.js'
+
+export interface BatchFunctionOptions {
+  /** SQL name of the function: letters, digits and "_". */
+  readonly name: string
+  readonly predictor: SyncPredictor
+  /** Names the model in error messages (e.g. churn:3). */
+  readonly model: string
+  /** Sees each chunk after it was scored: its input frame and the predictions. */
+  readonly onChunk?: (frame: Frame, output: ModelOutput) => void
+}
+
+export interface BatchFunction {
+  readonly name: string
+  /** The fields of the returned STRUCT, in order. */
+  readonly columns: readonly PredictionColumn[]
+  /**
+   * A call on one SQL expression per model input (by input name; numbers as DOUBLE, categories as VARCHAR).
+   * `unnest(call)` in a SELECT list spreads the result into the prediction columns.
+   */
+  call(args: Readonly<Record<string, string>>): string
+  /** Rows predicted so far. */
+  readonly rows: number
+  /** The error a call raised, if any: DuckDB only passes its message on, this keeps its class and hint. */
+  readonly error: unknown
+}
+
+const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+
+function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`
+}
+
+export async function registerBatchFunction(
+  con: DuckDBConnection,
+  options: BatchFunctionOptions,
+): Promise<BatchFunction> {
+  if (!NAME_PATTERN.test(options.name)) {
+    throw new UsageError('E_USAGE_FUNCTION_NAME', `"${options.name}" cannot name an SQL function`, {
+      hint: 'use letters, digits and "_", starting with a letter',
+    })
+  }
+  const duck = await import('@duckdb/node-api')
+  const {predictor} = options
+  const {signature} = predictor
+  const columns = predictionColumns(signature)
+  const nClasses = signature.classes?.length ?? 0
+  const inputType = duck.STRUCT(
+    Object.fromEntries(signature.inputs.map(i => [i.name, i.type === 'numeric' ? duck.DOUBLE : duck.VARCHAR])),
+  )
+  const fieldType = (c: PredictionColumn): DuckDBType =>
+    c.kind === 'label' ? (c.labelType === 'integer' ? duck.BIGINT : duck.VARCHAR) : duck.DOUBLE
+  let rows = 0
+  let failure: unknown
+  con.registerScalarFunction(
+    duck.DuckDBScalarFunction.create({
+      name: options.name,
+      parameterTypes: [inputType],
+      returnType: duck.STRUCT(Object.fromEntries(columns.map(c => [c.name, fieldType(c)]))),
+      // NULL fields are missing values, which the model handles: the function must see them.
+      specialHandling: true,
+      mainFunction: (_info, input, output) => {
+        try {
+          const n = input.rowCount
+          const frame = predictor.frameFromStruct(input.getColumnVector(0) as DuckDBStructVector, n, options.model)
+          const predicted = predictor.predict(frame)
+          const struct = output as DuckDBStructVector
+          columns.forEach((column, k) => {
+            writeColumn(struct.entryVectorAt(k), column, predicted, nClasses, n)
+          })
+          struct.flush()
+          rows += n
+          options.onChunk?.(frame, predicted)
+        } catch (error) {
+          failure ??= error
+          throw error
+        }
+      },
+    }),
+  )
+  const names = signature.inputs.map(i => i.name)
+  return {
+    name: options.name,
+    columns,
+    call: args => `${options.name}({${names.map(n => `${literal(n)}: ${args[n] ?? 'NULL'}`).join(', ')}})`,
+    get rows() {
+      return rows
+    },
+    get error() {
+      return failure
+    },
+  }
+}
+
+/** The vector's private backing array (pinned @duckdb/node-api); undefined if its layout changed. */
+function itemsOf<T extends Float64Array | BigInt64Array>(
+  vector: DuckDBVector,
+  type: {new (n: number): T},
+): T | undefined {
+  const items = (vector as unknown as {items?: unknown}).items
+  return items instanceof type ? items : undefined
+}
+
+/** Fills one field of the result STRUCT for n rows, into the vector's array where it can. */
+function writeColumn(
+  vector: DuckDBVector,
+  column: PredictionColumn,
+  output: ModelOutput,
+  nClasses: number,
+  n: number,
+): void {
+  if (column.kind === 'label') {
+    const labels = output.labels!
+    if (column.labelType === 'string') {
+      for (let i = 0; i < n; i++) vector.setItem(i, labels[i]! as never)
+      return
+    }
+    const items = itemsOf(vector, BigInt64Array)
+    for (let i = 0; i < n; i++) {
+      const value = BigInt(labels[i]!)
+      if (items) items[i] = value
+      else vector.setItem(i, value as never)
+    }
+    return
+  }
+  const data = column.kind === 'value' ? output.values! : output.probabilities!
+  const stride = column.kind === 'value' ? 1 : nClasses
+  const offset = column.kind === 'value' ? 0 : column.classIndex
+  const items = itemsOf(vector, Float64Array)
+  for (let i = 0; i < n; i++) {
+    const v = data[i * stride + offset]!
+    if (items) items[i] = v
+    else vector.setItem(i, v as never)
+  }
+}

@@ -1,0 +1,313 @@
+// The synchronous prediction path for DuckDB scalar functions, which run on the JS thread and cannot await: ONNX
+// Runtime's native session (onnxruntime-node/dist/binding.js) has the synchronous `run` that the public API wraps in a
+// Promise. That object is not public API, so onnxruntime-node is pinned and test/query/udf.test.ts fails if it changes.
+import {createRequire} from 'node:module'
+import type {DuckDBStructVector, DuckDBVector} from '@duckdb/node-api'
+import type {InferenceSession, Tensor} from 'onnxruntime-node'
+import {NULL_STRINGS} from '../data/source.js'
+import {DataError, ModelError} from '../errors.js'
+import {type Column, categoricalColumn, type Frame, numericColumn} from '../ml/frame.js'
+import type {Signature, SignatureInput} from '../onnx/signature.js'
+import {type ModelOutput, Predictor} from './predictor.js'
+
+/** The onnxruntime-node release whose native session this file relies on (package.json pins it). */
+export const PINNED_ORT_VERSION = '1.30.0'
+
+/** onnxruntime-node's native session (dist/binding.d.ts): load and run, both synchronous. */
+interface NativeSession {
+  loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void
+  readonly outputMetadata: ReadonlyArray<{readonly name: string}>
+  run(feeds: Record<string, Tensor>, fetches: Record<string, null>, options: object): InferenceSession.ReturnType
+}
+
+interface NativeModule {
+  readonly binding: {readonly InferenceSession: new () => NativeSession}
+  readonly initOrt: () => void
+}
+
+let nativeModule: Promise<NativeModule> | undefined
+
+async function native(): Promise<NativeModule> {
+  nativeModule ??= (async () => {
+    const module = (await import('onnxruntime-node/dist/binding.js')) as unknown as Partial<NativeModule>
+    if (typeof module.initOrt !== 'function' || typeof module.binding?.InferenceSession !== 'function') {
+      const version = (createRequire(import.meta.url)('onnxruntime-node/package.json') as {version: string}).version
+      throw new Error(
+        `onnxruntime-node ${version} has no synchronous native session (mlproj needs ${PINNED_ORT_VERSION} for SQL predictions)`,
+      )
+    }
+    return module as NativeModule
+  })()
+  return nativeModule
+}
+
+/** The installed onnxruntime-node version, for the test that guards the native session. */
+export function ortVersion(): string {
+  return (createRequire(import.meta.url)('onnxruntime-node/package.json') as {version: string}).version
+}
+
+interface CategoryText {
+  readonly categories: ReadonlySet<string>
+  /** Training category by the number it spells (for numbers given for a categorical column). */
+  readonly byNumber: ReadonlyMap<number, string>
+  /** Training category by its lower-case text (for booleans). */
+  readonly byLower: ReadonlyMap<string, string>
+}
+
+/** A model that predicts synchronously: the Predictor's tensors and decoding around a native session's `run`. */
+export class SyncPredictor {
+  private readonly fetches: Record<string, null>
+  private readonly categoryText: ReadonlyMap<string, CategoryText>
+
+  private constructor(
+    private readonly predictor: Predictor,
+    private readonly session: NativeSession,
+  ) {
+    this.fetches = Object.fromEntries(session.outputMetadata.map(m => [m.name, null]))
+    this.categoryText = new Map(
+      predictor.signature.inputs.filter(i => i.type === 'categorical').map(i => [i.name, categoryText(i)]),
+    )
+  }
+
+  static async load(bytes: Uint8Array, signature: Signature, where: string): Promise<SyncPredictor> {
+    const predictor = await Predictor.load(bytes, signature, where)
+    const {binding, initOrt} = await native()
+    initOrt()
+    const session = new binding.InferenceSession()
+    try {
+      session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
+        logSeverityLevel: 3,
+        ...(process.env.XT ? {intraOpNumThreads: Number(process.env.XT)} : {}),
+      })
+    } catch (error) {
+      throw new ModelError('E_MODEL_LOAD', `ONNX Runtime cannot load ${where}: ${(error as Error).message}`, {
+        hint: 'check that the file is a valid ONNX model using operators ONNX Runtime supports',
+      })
+    }
+    return new SyncPredictor(predictor, session)
+  }
+
+  get signature(): Signature {
+    return this.predictor.signature
+  }
+
+  /** Predicts every row of the frame, blocking until ONNX Runtime is done. */
+  predict(frame: Frame): ModelOutput {
+    return this.predictor.predictWith(feeds => {
+      try {
+        return this.session.run(feeds, this.fetches, {})
+      } catch (error) {
+        throw new ModelError('E_MODEL_RUN', `ONNX Runtime failed to run the model: ${(error as Error).message}`, {
+          hint: 'check that the data matches the model signature (mlproj models show NAME)',
+        })
+      }
+    }, frame)
+  }
+
+  /**
+   * The model's input columns read from a DuckDB STRUCT vector (a row `t` or a struct such as {'age': age}).
+   * Fields are matched to the signature by name (exactly, else ignoring case); extra fields are ignored. SQL NULL
+   * and the missing-value spellings mlproj reads from files (NA, N/A, null, NaN, empty) are missing values, so a row
+   * scores as it does in predict-batch and evaluate. Numbers given for a categorical column take the text of the
+   * training category they equal (1234 → "01234", true → "True"), since SQL readers type such columns themselves.
+   */
+  frameFromStruct(rows: DuckDBStructVector, nRows: number, model: string): Frame {
+    const type = rows.type
+    const names = type.entryNames
+    const columns: Column[] = []
+    const missing: string[] = []
+    for (const input of this.signature.inputs) {
+      let k = names.indexOf(input.name)
+      if (k < 0) {
+        const lower = input.name.toLowerCase()
+        const matches = names.flatMap((n, j) => (n.toLowerCase() === lower ? [j] : []))
+        k = matches.length === 1 ? matches[0]! : -1
+      }
+      if (k < 0) {
+        missing.push(input.name)
+        continue
+      }
+      const vector = rows.entryVectorAt(k)
+      columns.push(
+        input.type === 'numeric'
+          ? numericColumn(input.name, numbersOf(vector, nRows, input, model))
+          : textColumn(input, vector, nRows, this.categoryText.get(input.name)!),
+      )
+    }
+    if (missing.length > 0) {
+      const list = missing.map(m => `"${m}"`).join(', ')
+      throw new ModelError(
+        'E_MODEL_SIGNATURE',
+        `model ${model} needs column${missing.length > 1 ? 's' : ''} ${list}, which the row passed to it lacks`,
+        {
+          hint: `the model reads: ${this.signature.inputs.map(i => i.name).join(', ')}; the row has: ${names.join(', ')}. Pass a row with those columns (t in FROM data t) or a struct such as {'${missing[0]}': expression}`,
+          details: {model, missing, columns: names},
+        },
+      )
+    }
+    return {nRows, columns}
+  }
+}
+
+function categoryText(input: SignatureInput): CategoryText {
+  const categories = input.categories ?? []
+  const byNumber = new Map<number, string>()
+  const byLower = new Map<string, string>()
+  for (const c of categories) {
+    const n = c.trim() === '' ? Number.NaN : Number(c)
+    if (!Number.isNaN(n) && !byNumber.has(n)) byNumber.set(n, c)
+    if (!byLower.has(c.toLowerCase())) byLower.set(c.toLowerCase(), c)
+  }
+  return {categories: new Set(categories), byNumber, byLower}
+}
+
+const NULL_TEXT = new Set(NULL_STRINGS)
+
+/** Vector types whose backing array holds the values themselves (DECIMAL's holds scaled integers: not listed). */
+const PLAIN_NUMBERS = new Set([
+  'DOUBLE',
+  'FLOAT',
+  'BIGINT',
+  'INTEGER',
+  'SMALLINT',
+  'TINYINT',
+  'UBIGINT',
+  'UINTEGER',
+  'USMALLINT',
+  'UTINYINT',
+])
+
+/**
+ * The validity of a vector as 32-bit words (bit i set: row i is not NULL), or null when every row is valid.
+ * @duckdb/node-api keeps it as BigInt words in a private field (`validity.data`); testing bits of 32-bit words avoids a
+ * BigInt mask per value. Undefined when the field is not there: callers then use getItem. Pinned version + the udf test
+ * guard this.
+ */
+export function validityWords(vector: DuckDBVector): Uint32Array | null | undefined {
+  const validity = (vector as unknown as {validity?: {data?: unknown; offset?: number}}).validity
+  if (validity?.offset !== 0) return undefined
+  const data = validity.data
+  if (data === null) return null
+  if (!(data instanceof BigUint64Array)) return undefined
+  return new Uint32Array(data.buffer, data.byteOffset, data.length * 2)
+}
+
+export function isValid(valid: Uint32Array | null, i: number): boolean {
+  return valid === null || (valid[i >>> 5]! & (1 << (i & 31))) !== 0
+}
+
+/** The backing typed array of a plain number vector (private `items`, guarded like validityWords). */
+function rawNumbers(vector: DuckDBVector): {items: ArrayLike<number | bigint>; valid: Uint32Array | null} | undefined {
+  if (!PLAIN_NUMBERS.has(String(vector.type))) return undefined
+  const items = (vector as unknown as {items?: unknown}).items
+  const valid = validityWords(vector)
+  if (!ArrayBuffer.isView(items) || items instanceof DataView || valid === undefined) return undefined
+  return {items: items as unknown as ArrayLike<number | bigint>, valid}
+}
+
+/**
+ * Reads a VARCHAR vector's values: DuckDB's string_t is 16 bytes per value, a little-endian uint32 length then, up to
+ * 12 bytes, the text itself. Short ASCII values (most categories) are decoded here from the private `dataView`;
+ * others go through getItem, which calls a TextDecoder per value.
+ */
+function textReader(vector: DuckDBVector): (i: number) => unknown {
+  const getItem = (i: number): unknown => vector.getItem(i)
+  if (String(vector.type) !== 'VARCHAR') return getItem
+  const view = (vector as unknown as {dataView?: unknown}).dataView
+  const valid = validityWords(vector)
+  if (!(view instanceof DataView) || valid === undefined) return getItem
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
+  return i => {
+    if (!isValid(valid, i)) return null
+    const at = i * 16
+    const length = view.getUint32(at, true)
+    if (length > 12) return vector.getItem(i)
+    let text = ''
+    for (let b = at + 4; b < at + 4 + length; b++) {
+      const c = bytes[b]!
+      if (c >= 0x80) return vector.getItem(i)
+      text += String.fromCharCode(c)
+    }
+    return text
+  }
+}
+
+function numbersOf(vector: DuckDBVector, n: number, input: SignatureInput, model: string): Float64Array {
+  const out = new Float64Array(n)
+  const raw = rawNumbers(vector)
+  if (raw) {
+    const {items, valid} = raw
+    for (let i = 0; i < n; i++) out[i] = isValid(valid, i) ? Number(items[i]) : Number.NaN
+    return out
+  }
+  for (let i = 0; i < n; i++) out[i] = toNumber(vector.getItem(i), input, model)
+  return out
+}
+
+function toNumber(value: unknown, input: SignatureInput, model: string): number {
+  if (value === null || value === undefined) return Number.NaN
+  if (typeof value === 'number') return value
+  if (typeof value === 'bigint') return Number(value)
+  if (typeof value === 'boolean') return value ? 1 : 0
+  if (typeof value === 'string') {
+    const text = value.trim()
+    if (NULL_TEXT.has(text)) return Number.NaN
+    const n = Number(text)
+    if (!Number.isNaN(n)) return n
+    throw new DataError(
+      'E_DATA_TYPE',
+      `column "${input.name}" holds "${value}", but model ${model} reads it as a number`,
+      {
+        hint: `fix or blank out that value, or leave it out with WHERE try_cast("${input.name}" AS DOUBLE) IS NOT NULL`,
+        details: {column: input.name, value},
+      },
+    )
+  }
+  if (typeof value === 'object' && typeof (value as {toDouble?: unknown}).toDouble === 'function') {
+    return (value as {toDouble(): number}).toDouble()
+  }
+  throw new DataError(
+    'E_DATA_TYPE',
+    `column "${input.name}" holds ${String(value)}, which model ${model} cannot read as a number`,
+    {
+      hint: `cast it, e.g. {'${input.name}': CAST(... AS DOUBLE)}`,
+      details: {column: input.name},
+    },
+  )
+}
+
+function textColumn(input: SignatureInput, vector: DuckDBVector, n: number, text: CategoryText): Column {
+  const codes = new Int32Array(n)
+  const levels: string[] = []
+  // Raw value → code (-1: missing), so each distinct value is turned into a category once per chunk.
+  const index = new Map<unknown, number>()
+  const read = textReader(vector)
+  for (let i = 0; i < n; i++) {
+    const raw = read(i)
+    let code = index.get(raw)
+    if (code === undefined) {
+      const v = categoryOf(raw, text)
+      code = v === null ? -1 : levels.indexOf(v)
+      if (v !== null && code < 0) {
+        code = levels.length
+        levels.push(v)
+      }
+      index.set(raw, code)
+    }
+    codes[i] = code
+  }
+  return categoricalColumn(input.name, codes, levels)
+}
+
+function categoryOf(value: unknown, text: CategoryText): string | null {
+  if (value === null || value === undefined) return null
+  if (typeof value === 'string') return NULL_TEXT.has(value) && !text.categories.has(value) ? null : value
+  if (typeof value === 'number') return Number.isNaN(value) ? null : (text.byNumber.get(value) ?? String(value))
+  if (typeof value === 'bigint') return text.byNumber.get(Number(value)) ?? String(value)
+  if (typeof value === 'boolean') return text.byLower.get(String(value)) ?? String(value)
+  if (typeof value === 'object' && typeof (value as {toDouble?: unknown}).toDouble === 'function') {
+    const n = (value as {toDouble(): number}).toDouble()
+    return text.byNumber.get(n) ?? String(value)
+  }
+  return String(value)
+}
