@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import sklearn
+from threadpoolctl import threadpool_limits
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
@@ -127,7 +128,7 @@ def hgb(X, task):
     return Pipeline([("pre", pre), ("model", model)])
 
 
-def forest(X, task, seed):
+def forest(X, task, seed, n_jobs=None):
     """RandomForest with median imputation and one-hot encoding (scikit-learn 1.2 trees take no NaN)."""
     numeric, categorical = split_columns(X)
     pre = ColumnTransformer(
@@ -146,7 +147,7 @@ def forest(X, task, seed):
         ],
         sparse_threshold=0,  # dense: scikit-learn's trees are many times slower on sparse input
     )
-    params = dict(n_estimators=100, min_samples_leaf=1, bootstrap=True, n_jobs=-1, random_state=seed)
+    params = dict(n_estimators=100, min_samples_leaf=1, bootstrap=True, n_jobs=n_jobs or -1, random_state=seed)
     model = (
         RandomForestClassifier(max_features="sqrt", **params)
         if task == "classification"
@@ -166,7 +167,7 @@ def xgb_frames(X_train, X_test):
     return X_train, X_test
 
 
-def xgb(task, seed):
+def xgb(task, seed, n_jobs=None):
     params = dict(
         tree_method="hist",
         n_estimators=100,
@@ -177,7 +178,7 @@ def xgb(task, seed):
         max_bin=255,
         enable_categorical=True,
         random_state=seed,
-        n_jobs=os.cpu_count(),
+        n_jobs=n_jobs or os.cpu_count(),
     )
     return xgboost.XGBClassifier(**params) if task == "classification" else xgboost.XGBRegressor(**params)
 
@@ -188,7 +189,7 @@ def metric(task, y_true, pred):
     return {"rmse": float(np.sqrt(mean_squared_error(y_true, pred)))}
 
 
-def score(train_path, test_path, target, task, seed):
+def score(train_path, test_path, target, task, seed, n_jobs):
     train = pd.read_csv(train_path)
     test = pd.read_csv(test_path)
     X_train, y_train = train.drop(columns=[target]), train[target]
@@ -196,7 +197,7 @@ def score(train_path, test_path, target, task, seed):
     out, seconds, notes = {}, {}, set()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for name, pipe in (("hgb", hgb(X_train, task)), ("rf", forest(X_train, task, seed))):
+        for name, pipe in (("hgb", hgb(X_train, task)), ("rf", forest(X_train, task, seed, n_jobs))):
             t = time.perf_counter()
             pipe.fit(X_train, y_train)
             out[name] = metric(task, y_test, pipe.predict(X_test))
@@ -204,7 +205,7 @@ def score(train_path, test_path, target, task, seed):
         if xgboost is not None:
             t = time.perf_counter()
             Xa, Xb = xgb_frames(X_train, X_test)
-            model = xgb(task, seed)
+            model = xgb(task, seed, n_jobs)
             if task == "classification":
                 enc = LabelEncoder().fit(y_train)
                 model.fit(Xa, enc.transform(y_train))
@@ -265,7 +266,10 @@ def main():
     for stem, target, task, df, seed in jobs:
         folder = os.path.join(args.out, stem, f"seed{seed}")
         train_path, test_path, n_train, n_test = write_split(df, target, task, seed, folder, args.test_size)
-        metrics, seconds, notes = score(train_path, test_path, target, task, seed)
+        # One thread on small data: OpenMP's spinning threads make a 400-row fit take a minute on a busy machine.
+        # Thread count does not change these models' predictions (RandomForest is seeded per tree).
+        with threadpool_limits(limits=1 if len(df) < 10_000 else None):
+            metrics, seconds, notes = score(train_path, test_path, target, task, seed, 1 if len(df) < 10_000 else None)
         print(f"{stem} seed {seed}: {metrics} ({', '.join(f'{k} {v:.1f} s' for k, v in seconds.items())})", file=sys.stderr)
         results.append(
             {
