@@ -75,10 +75,7 @@ export class SyncPredictor {
     initOrt()
     const session = new binding.InferenceSession()
     try {
-      session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
-        logSeverityLevel: 3,
-        ...(process.env.XT ? {intraOpNumThreads: Number(process.env.XT)} : {}),
-      })
+      session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {logSeverityLevel: 3})
     } catch (error) {
       throw new ModelError('E_MODEL_LOAD', `ONNX Runtime cannot load ${where}: ${(error as Error).message}`, {
         hint: 'check that the file is a valid ONNX model using operators ONNX Runtime supports',
