@@ -15,10 +15,21 @@ export const EXIT_CODES = {
 export const EXIT_CODE_TABLE: ReadonlyArray<{code: number; meaning: string}> = [
   {code: 0, meaning: 'success'},
   {code: 1, meaning: 'internal error (a bug in mlproj: please report it)'},
-  {code: 2, meaning: 'usage error: unknown flag, bad flag value, unknown --algo or --param'},
-  {code: 3, meaning: 'bad data or input: missing/empty/malformed file, missing column, unusable target'},
-  {code: 4, meaning: 'model problem: model or run not found, signature mismatch, unreadable ONNX'},
-  {code: 5, meaning: 'environment: workspace not found or not writable, locked, port in use'},
+  {code: 2, meaning: 'usage error: unknown flag, bad flag value, unknown --algo or --param, a --save-as name taken'},
+  {
+    code: 3,
+    meaning:
+      'bad data or input: missing/empty/malformed file, missing column, unusable target, a row predict-batch cannot score, a SQL error',
+  },
+  {
+    code: 4,
+    meaning:
+      'model problem: model or run not found, signature mismatch (input lacks a column the model needs), unreadable ONNX',
+  },
+  {
+    code: 5,
+    meaning: 'environment: workspace not found or not writable, locked (another predict-batch job), port in use',
+  },
   {code: 6, meaning: 'a quality gate failed (evaluate --fail-if)'},
 ]
 

@@ -20,7 +20,7 @@ Exit codes: 0 done (also "0 new inputs"), ${EXIT_CODES.usage} bad flags, ${EXIT_
     },
     {
       description: 'From cron: only files not scored before by this model version, silent unless it fails',
-      command: '<%= config.bin %> <%= command.id %> penguins@production --input "data/*.csv" --incremental --quiet',
+      command: '<%= config.bin %> <%= command.id %> penguins@production --input "incoming/*.csv" --incremental --quiet',
     },
     {
       description: 'Parquet out, two input columns kept, rows that cannot be scored set aside in a rejects file',

@@ -19,6 +19,8 @@ export interface SourceColumn {
   /** DuckDB's type name, e.g. DOUBLE, BIGINT, VARCHAR, BOOLEAN. */
   readonly type: string
   readonly kind: ColumnKind
+  /** The type DuckDB's sniffer gave a CSV / JSON Lines column, when `type` differs (BIGINT read as DOUBLE). */
+  readonly sniffedType?: string
 }
 
 export interface DataSource {
@@ -195,8 +197,9 @@ export async function openFiles(
     columns = reader.getRowsJS().map(r => {
       // Whole numbers are read as DOUBLE: DuckDB types a column from a sample of rows and would round a later
       // 1.5 to 2 in a BIGINT column. Parquet stores its types, so there is nothing to guess.
-      const type = format !== 'parquet' && INTEGER_TYPES.test(String(r[1])) ? 'DOUBLE' : String(r[1])
-      return {name: String(r[0]), type, kind: columnKind(type)}
+      const sniffed = String(r[1])
+      const type = format !== 'parquet' && INTEGER_TYPES.test(sniffed) ? 'DOUBLE' : sniffed
+      return {name: String(r[0]), type, kind: columnKind(type), ...(type === sniffed ? {} : {sniffedType: sniffed})}
     })
   } catch (error) {
     throw await readError(error, {spec: label, files, format, dialect})

@@ -197,12 +197,14 @@ export function scanPlan(source: DataSource, options: ScanOptions): ScanPlan {
   const output = options.keep.map(name => {
     const column = byName.get(name)!
     const q = ident(name)
-    if (!text || !options.typedOutput || column.type === 'VARCHAR') return {name, sql: q}
-    if (!SCALAR_TYPES.test(column.type)) return {name, sql: q}
-    if (!checked.has(name) || column.type !== 'DOUBLE') {
-      checks.push(castCheck(name, column.type, `is not a ${column.type} like the rest of the column`))
+    // Typed output keeps whole-number columns whole (an id of 2^53 + 1 stays exact), as DuckDB's sniffer typed them.
+    const type = column.sniffedType ?? column.type
+    if (!text || !options.typedOutput || type === 'VARCHAR') return {name, sql: q}
+    if (!SCALAR_TYPES.test(type)) return {name, sql: q}
+    if (!checked.has(name) || type !== 'DOUBLE') {
+      checks.push(castCheck(name, type, `is not a ${type} like the rest of the column`))
     }
-    return {name, sql: `TRY_CAST(${q} AS ${column.type})`}
+    return {name, sql: `TRY_CAST(${q} AS ${type})`}
   })
   const files = source.files
   return {

@@ -301,6 +301,6 @@ export async function serve(options: ServeOptions): Promise<ServeResult> {
     swaps: server.metrics.swaps.total(),
     loggedRows: server.log?.written ?? 0,
   }
-  progress(`stopped after ${result.requests} prediction requests`)
+  progress(`stopped after ${result.requests} prediction request${result.requests === 1 ? '' : 's'}`)
   return result
 }

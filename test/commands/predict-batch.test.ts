@@ -141,8 +141,23 @@ describe('predict-batch options', () => {
     for (const rows of [fromParquet, fromJson]) {
       expect(rows.map(r => r[0])).toEqual(fromCsv.map(r => r[0]))
       expect(rows.map(r => r[1])).toEqual(fromCsv.map(r => Number(r[1])))
-      // Typed outputs carry numbers as numbers, missing ones as null.
-      expect(rows.map(r => r[2])).toEqual(fromCsv.map(r => (r[2] === null ? null : Number(r[2]))))
+      // Typed outputs carry numbers as numbers (whole ones as integers), missing ones as null.
+      expect(rows.map(r => r[2])).toEqual(fromCsv.map(r => (r[2] === null ? null : BigInt(r[2] as string))))
+    }
+  })
+
+  it('keeps whole numbers exact in Parquet and JSON Lines, ids past 2^53 included', async () => {
+    const {header, rows} = await datasetLines('penguins.csv')
+    const ids = rows.slice(0, 5).map((_, i) => `${9_007_199_254_740_993n + BigInt(i)}`)
+    await writeCsv(join(dir, 'ids'), 'in.csv', `customer_id,${header}`, rows.slice(0, 5).map((r, i) => `${ids[i]},${r}`))
+    const con = await duckdb()
+    for (const ext of ['parquet', 'jsonl']) {
+      const out = join(dir, 'ids', `out.${ext}`)
+      const r = await predictBatch(['penguins', '--input', join(dir, 'ids', 'in.csv'), '--output', out], dir)
+      expect(r.code, r.stderr).toBe(0)
+      const from = ext === 'parquet' ? `read_parquet(${literal(out)})` : `read_json(${literal(out)})`
+      const read = await con.runAndReadAll(`SELECT customer_id::VARCHAR, "year"::VARCHAR FROM ${from}`)
+      expect(read.getRowsJS()).toEqual(ids.map(id => [id, '2007']))
     }
   })
 
@@ -306,10 +321,12 @@ describe('predict-batch --help', () => {
       .map(l => l.trim().replace(/^\$ /, ''))
       .filter(l => l.startsWith('mlproj predict-batch') || l.startsWith('cat data/penguins.csv |'))
     expect(examples).toHaveLength(4)
-    // The examples run from the repository root against a workspace holding penguins@production.
+    // The examples run from the repository root, with new files arriving in incoming/, against a workspace holding
+    // penguins@production.
     const root = join(dir, 'repo')
     const {header, rows} = await datasetLines('penguins.csv')
     await writeCsv(join(root, 'data'), 'penguins.csv', header, rows)
+    await writeCsv(join(root, 'incoming'), 'penguins-2026-11-28.csv', header, rows)
     for (const example of examples) {
       const command = example.replace(/^cat data\/penguins.csv \| mlproj/, 'mlproj').replace(/ > scored.csv$/, '')
       const args = command
