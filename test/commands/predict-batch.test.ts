@@ -149,7 +149,12 @@ describe('predict-batch options', () => {
   it('keeps whole numbers exact in Parquet and JSON Lines, ids past 2^53 included', async () => {
     const {header, rows} = await datasetLines('penguins.csv')
     const ids = rows.slice(0, 5).map((_, i) => `${9_007_199_254_740_993n + BigInt(i)}`)
-    await writeCsv(join(dir, 'ids'), 'in.csv', `customer_id,${header}`, rows.slice(0, 5).map((r, i) => `${ids[i]},${r}`))
+    await writeCsv(
+      join(dir, 'ids'),
+      'in.csv',
+      `customer_id,${header}`,
+      rows.slice(0, 5).map((r, i) => `${ids[i]},${r}`),
+    )
     const con = await duckdb()
     for (const ext of ['parquet', 'jsonl']) {
       const out = join(dir, 'ids', `out.${ext}`)
