@@ -4,9 +4,10 @@
 import type {FittedModel} from '../ml/algorithms.js'
 import type {FittedPipeline} from '../ml/pipeline.js'
 import type {CategoricalInput, NumericInput, Preprocessor} from '../ml/preprocess.js'
+import type {FlatTree} from '../ml/tree/tree.js'
 import {GraphBuilder} from './graph.js'
 import {pipelineSignature, SIGNATURE_METADATA_KEY, type Signature} from './signature.js'
-import {treeEnsemble} from './trees.js'
+import {categoricalSets, type IndicatorColumns, setKey, treeEnsemble} from './trees.js'
 
 export interface ExportedModel {
   readonly bytes: Uint8Array
@@ -179,14 +180,16 @@ function modelGraph(g: GraphBuilder, pipeline: FittedPipeline, design: DesignMat
       return
     }
     case 'gbdt': {
+      const withSets = indicatorColumns(g, pipeline.preprocessor, model.trees, features, featureMap, nCols)
       const raw = treeEnsemble(
         g,
-        features,
+        withSets?.name ?? features,
         model.trees.map((tree, t) => ({tree, targets: [model.treeClass[t]!]})),
         model.k,
         'SUM',
         'raw_scores',
         featureMap,
+        withSets?.indicators,
       )
       const scores = g.op('Add', [raw, g.doubles('base_score', model.baseScore, [model.k])], 'scores')
       if (model.objective === 'squared_error') {
@@ -202,6 +205,58 @@ function modelGraph(g: GraphBuilder, pipeline: FittedPipeline, design: DesignMat
       averagedTreesGraph(g, pipeline, model, features, featureMap)
       return
   }
+}
+
+/** Beyond this many distinct category sets, categorical splits stay membership tests (the indicators cost more). */
+const MAX_INDICATORS = 64
+
+/**
+ * Indicator columns for the category sets of the trees' categorical splits (trees.ts: all-<= trees run about
+ * twice as fast in ONNX Runtime). One lookup per categorical column makes all its indicators at once: the
+ * column's code (NaN for missing or unseen → row K) indexes a [K + 1, sets] table of 0 (in the set), 1 (not in
+ * it) and NaN (missing), appended to the design matrix. Undefined when there is no set, or too many.
+ */
+function indicatorColumns(
+  g: GraphBuilder,
+  pre: Preprocessor,
+  trees: readonly FlatTree[],
+  features: string,
+  featureMap: Int32Array,
+  nCols: number,
+): {name: string; indicators: IndicatorColumns} | undefined {
+  const sets = categoricalSets(trees)
+  if (sets.length === 0 || sets.length > MAX_INDICATORS) return undefined
+  const indicators = new Map<string, number>()
+  const blocks: string[] = [features]
+  let next = nCols
+  for (const feature of [...new Set(sets.map(s => s.feature))]) {
+    const own = sets.filter(s => s.feature === feature)
+    // Ordinal encoding: one feature per input, in order.
+    const input = pre.inputs[feature] as CategoricalInput
+    const k = input.levels.length
+    const table = new Float64Array((k + 1) * own.length)
+    own.forEach((set, j) => {
+      const codes = new Set(set.codes)
+      for (let c = 0; c < k; c++) table[c * own.length + j] = codes.has(c) ? 0 : 1
+      table[k * own.length + j] = Number.NaN
+      indicators.set(setKey(feature, set.codes), next + j)
+    })
+    next += own.length
+    const name = input.name.replace(/[^A-Za-z0-9_]/g, '_')
+    const code = g.op('Gather', [features, g.int64s(`${name}_column`, [featureMap[feature]!], [])], `${name}_code`, {
+      axis: 1,
+    })
+    const row = g.op(
+      'Where',
+      [g.op('IsNaN', [code], `${name}_code_isnan`), g.doubles(`${name}_missing_row`, [k], []), code],
+      `${name}_row`,
+    )
+    const index = g.op('Cast', [row], `${name}_row_index`, {to: 7})
+    blocks.push(
+      g.op('Gather', [g.doubles(`${name}_sets`, table, [k + 1, own.length]), index], `${name}_indicators`, {axis: 0}),
+    )
+  }
+  return {name: g.op('Concat', blocks, 'tree_features', {axis: 1}), indicators}
 }
 
 /**

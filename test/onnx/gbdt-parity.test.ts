@@ -13,6 +13,7 @@ import {Rng} from '../../src/ml/rng.js'
 import {trainTestSplit} from '../../src/ml/split.js'
 import {encodeTarget, inferTask, labelledRows, type Task, takeTarget} from '../../src/ml/target.js'
 import {exportPipeline} from '../../src/onnx/export.js'
+import {decodeModel} from '../../src/onnx/graph.js'
 import {Predictor} from '../../src/runtime/predictor.js'
 import {damaged, loadDataset, maxAbsDiff, TOLERANCE} from '../helpers/parity.js'
 
@@ -146,6 +147,29 @@ describe('large gbdt ensembles export and load', () => {
     for (const tree of model.trees) expect(tree.nNodes).toBe(2999)
     const rows = Int32Array.from({length: 500}, (_, i) => i * 8)
     await expectParity(pipeline, [takeRows(features, rows), damaged(takeRows(features, rows))])
+  })
+})
+
+/** The split modes of the exported TreeEnsemble: 0 for <=, 6 for set membership. */
+function splitModes(bytes: Uint8Array): Set<number> {
+  const node = decodeModel(bytes).graph!.node!.find(n => n.opType === 'TreeEnsemble')!
+  const modes = node.attribute!.find(a => a.name === 'nodes_modes')!.t!.rawData!
+  return new Set(modes)
+}
+
+describe('gbdt categorical splits in ONNX', () => {
+  it('compare indicator columns when the trees test few category sets, and stay membership sets when many', async () => {
+    // Penguins' island and sex give a handful of sets: every split compares with <=, indicators built by Gather.
+    const few = await expectParity((await fitCase('penguins.csv', 'species', ['minDataInLeaf=5'])).pipeline, [])
+    expect(splitModes(few.bytes)).toEqual(new Set([0]))
+    expect(decodeModel(few.bytes).graph!.node!.some(n => n.opType === 'Gather')).toBe(true)
+    // 300 trees on a 12-level category test far more than 64 distinct sets: membership splits, same predictions.
+    const {features, target} = generated(2000, 3)
+    const params = resolveParams('gbdt', GBDT.params, ['nEstimators=300', 'minDataInLeaf=5', 'maxBins=32'])
+    const many = fitPipeline(features, target, GBDT, params, 1)
+    const rows = takeRows(features, Int32Array.from({length: 500}, (_, i) => i * 4))
+    const exported = await expectParity(many, [rows, damaged(rows)])
+    expect(splitModes(exported.bytes)).toEqual(new Set([0, 6]))
   })
 })
 
