@@ -167,7 +167,10 @@ describe('gbdt categorical splits in ONNX', () => {
     const {features, target} = generated(2000, 3)
     const params = resolveParams('gbdt', GBDT.params, ['nEstimators=300', 'minDataInLeaf=5', 'maxBins=32'])
     const many = fitPipeline(features, target, GBDT, params, 1)
-    const rows = takeRows(features, Int32Array.from({length: 500}, (_, i) => i * 4))
+    const rows = takeRows(
+      features,
+      Int32Array.from({length: 500}, (_, i) => i * 4),
+    )
     const exported = await expectParity(many, [rows, damaged(rows)])
     expect(splitModes(exported.bytes)).toEqual(new Set([0, 6]))
   })
