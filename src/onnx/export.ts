@@ -122,8 +122,8 @@ function numericBlock(g: GraphBuilder, pre: Preprocessor, inputs: readonly Numer
 }
 
 /**
- * One-hot: compare the string column [N,1] with the level list [L] → [N,L]. A missing value arrives as ''
- * and matches the "missing" level when training saw one; unseen categories match nothing (all zeros).
+ * One-hot: [N,L] indicators of the string column's level. A missing value arrives as '' and is the "missing"
+ * level when training saw one; unseen categories have no level (all zeros).
  * Ordinal: the level index, NaN for missing or unseen, for trees.
  */
 function categoricalBlock(g: GraphBuilder, pre: Preprocessor, input: CategoricalInput, x: string): string {
@@ -141,9 +141,21 @@ function categoricalBlock(g: GraphBuilder, pre: Preprocessor, input: Categorical
     )
     return g.op('Cast', [codes], `${x}_ordinal`, {to: 11})
   }
+  // The level's index (L for unseen) picks a row of [identity; zeros]: a hash lookup, several times faster in ONNX
+  // Runtime than comparing the strings with every level.
   const levels = input.missingLevel ? [...input.levels, ''] : [...input.levels]
-  const equal = g.op('Equal', [x, g.strings(`${x}_levels`, levels)], `${x}_onehot_bool`)
-  return g.op('Cast', [equal], `${x}_onehot`, {to: 11})
+  const l = levels.length
+  const index = g.op(
+    'LabelEncoder',
+    [x],
+    `${x}_level`,
+    {keys_strings: levels, values_int64s: levels.map((_, i) => i), default_int64: l},
+    'ai.onnx.ml',
+  )
+  const flat = g.op('Reshape', [index, g.int64s(`${x}_flat_shape`, [-1])], `${x}_level_flat`)
+  const table = new Float64Array((l + 1) * l)
+  for (let i = 0; i < l; i++) table[i * l + i] = 1
+  return g.op('Gather', [g.doubles(`${x}_onehot_table`, table, [l + 1, l]), flat], `${x}_onehot`, {axis: 0})
 }
 
 function modelGraph(g: GraphBuilder, pipeline: FittedPipeline, design: DesignMatrix): void {
