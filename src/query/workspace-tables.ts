@@ -4,6 +4,7 @@
 // DuckDB's sqlite extension would need a download, and a JSON round trip of a few thousand rows takes milliseconds.
 import type {DuckDBConnection} from '@duckdb/node-api'
 import {ident, literal} from '../data/duckdb.js'
+import {VERSION_SELECT, type VersionRow} from '../workspace/registry.js'
 import type {Workspace} from '../workspace/workspace.js'
 
 /** A column of a workspace table: its name and from_json's type for it. */
@@ -213,21 +214,7 @@ function aliasRows(ws: Workspace): Array<{model_id: number; alias: string; versi
 }
 
 function readVersions(ws: Workspace): TableData {
-  const versions = ws.db
-    .prepare(`SELECT m.name, v.* FROM model_versions v JOIN models m ON m.id = v.model_id ORDER BY m.name, v.version`)
-    .all() as Array<{
-    name: string
-    model_id: number
-    version: number
-    run_id: string | null
-    source: string
-    artifact_dir: string
-    model_sha256: string
-    signature: string
-    task: string
-    algo: string | null
-    created_at: string
-  }>
+  const versions = ws.db.prepare(`${VERSION_SELECT} ORDER BY m.name, v.version`).all() as VersionRow[]
   const aliases = aliasRows(ws)
   return {
     structure: {

@@ -121,7 +121,8 @@ export function registerVersion(ws: Workspace, options: RegisterVersion): ModelV
   return getVersion(ws, options.name, version)
 }
 
-interface VersionRow {
+/** A model_versions row with its model's name, as VERSION_SELECT reads it. */
+export interface VersionRow {
   name: string
   model_id: number
   version: number
@@ -135,7 +136,7 @@ interface VersionRow {
   created_at: string
 }
 
-const VERSION_SELECT = `SELECT m.name, v.* FROM model_versions v JOIN models m ON m.id = v.model_id`
+export const VERSION_SELECT = `SELECT m.name, v.* FROM model_versions v JOIN models m ON m.id = v.model_id`
 
 function toVersion(ws: Workspace, row: VersionRow): ModelVersion {
   const aliases = (
