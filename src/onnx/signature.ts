@@ -30,6 +30,11 @@ export interface SignatureOutputs {
   readonly probabilities?: string
   /** Predicted value tensor (regression). */
   readonly value?: string
+  /**
+   * The label is `classes[argmax(probabilities)]` (the first maximum), as the graphs mlproj exports compute it: a
+   * caller may fetch the probabilities alone and derive the label, which saves converting a tensor of labels.
+   */
+  readonly labelFromProbabilities?: boolean
 }
 
 export interface Signature {
@@ -72,7 +77,7 @@ export function pipelineSignature(pipeline: FittedPipeline): Signature {
       target: target.name,
       classes: target.classes,
       labelType: target.labelType,
-      outputs: {label: 'label', probabilities: 'probabilities'},
+      outputs: {label: 'label', probabilities: 'probabilities', labelFromProbabilities: true},
     }
   }
   return {inputs, task: 'regression', target: target.name, outputs: {value: 'variable'}}

@@ -1,9 +1,12 @@
 // A model as one DuckDB scalar function returning every prediction column at once: `fn({'age': …, 'plan': …})`
-// gives a STRUCT of the columns of outputs.ts (predicted_<target>, probability / probability_<class>), scored by
-// udf.ts's SyncPredictor (the Predictor's tensors and decoding around ONNX Runtime's synchronous run). With it,
-// `COPY (SELECT *, unnest(fn(...)) FROM read_csv(...)) TO ...` streams a whole batch job inside DuckDB: parallel
-// read, predict 2048 rows at a time on the JS thread, parallel write, in bounded memory.
+// gives a STRUCT with a field per column of outputs.ts (predicted_<target>, probability / probability_<class>),
+// scored by udf.ts's SyncPredictor (the Predictor's tensors and decoding around ONNX Runtime's synchronous run).
+// With it, `COPY (SELECT *, unnest(fn(...)) FROM read_csv(...)) TO ...` streams a whole batch job inside DuckDB:
+// parallel read, predict 2048 rows at a time on the JS thread, parallel write, in bounded memory. Where every label
+// is one of the model's classes, the label field holds the class's index and SQL turns it into the label (`select`):
+// filling a vector with numbers is much cheaper than with strings or BIGINTs built one by one.
 import type {DuckDBConnection, DuckDBStructVector, DuckDBType, DuckDBVector} from '@duckdb/node-api'
+import {ident, literal} from '../data/duckdb.js'
 import {UsageError} from '../errors.js'
 import type {Frame} from '../ml/frame.js'
 import {type PredictionColumn, predictionColumns} from './outputs.js'
@@ -26,9 +29,14 @@ export interface BatchFunction {
   readonly columns: readonly PredictionColumn[]
   /**
    * A call on one SQL expression per model input (by input name; numbers as DOUBLE, categories as VARCHAR).
-   * `unnest(call)` in a SELECT list spreads the result into the prediction columns.
+   * `unnest(call)` in a SELECT list spreads the result into its fields, which `select` turns into the columns.
    */
   call(args: Readonly<Record<string, string>>): string
+  /**
+   * The prediction columns as a SELECT list (`expression AS "name"`), given SQL for each field of a call's
+   * result by field name (e.g. the column `unnest(call)` gave it, in a query around that one).
+   */
+  select(field: (name: string) => string): string[]
   /** Rows predicted so far. */
   readonly rows: number
   /** The error a call raised, if any: DuckDB only passes its message on, this keeps its class and hint. */
@@ -36,10 +44,6 @@ export interface BatchFunction {
 }
 
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
-
-function literal(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`
-}
 
 export async function registerBatchFunction(
   con: DuckDBConnection,
@@ -58,8 +62,11 @@ export async function registerBatchFunction(
   const inputType = duck.STRUCT(
     Object.fromEntries(signature.inputs.map(i => [i.name, i.type === 'numeric' ? duck.DOUBLE : duck.VARCHAR])),
   )
+  const classes = signature.classes ?? []
+  // The Predictor derives such labels from the probabilities (as the model does): each is a class.
+  const byIndex = classes.length > 0 && signature.outputs.labelFromProbabilities === true
   const fieldType = (c: PredictionColumn): DuckDBType =>
-    c.kind === 'label' ? (c.labelType === 'integer' ? duck.BIGINT : duck.VARCHAR) : duck.DOUBLE
+    c.kind !== 'label' ? duck.DOUBLE : byIndex ? duck.INTEGER : c.labelType === 'integer' ? duck.BIGINT : duck.VARCHAR
   let rows = 0
   let failure: unknown
   con.registerScalarFunction(
@@ -76,7 +83,7 @@ export async function registerBatchFunction(
           const predicted = predictor.predict(frame)
           const struct = output as DuckDBStructVector
           columns.forEach((column, k) => {
-            writeColumn(struct.entryVectorAt(k), column, predicted, nClasses, n)
+            writeColumn(struct.entryVectorAt(k), column, predicted, nClasses, n, byIndex)
           })
           struct.flush()
           rows += n
@@ -89,10 +96,17 @@ export async function registerBatchFunction(
     }),
   )
   const names = signature.inputs.map(i => i.name)
+  const labels = (c: PredictionColumn) =>
+    `[${classes.map(k => (c.kind === 'label' && c.labelType === 'integer' ? `${BigInt(k)}::BIGINT` : literal(k))).join(', ')}]`
   return {
     name: options.name,
     columns,
     call: args => `${options.name}({${names.map(n => `${literal(n)}: ${args[n] ?? 'NULL'}`).join(', ')}})`,
+    select: field =>
+      columns.map(c => {
+        const sql = c.kind === 'label' && byIndex ? `${labels(c)}[${field(c.name)} + 1]` : field(c.name)
+        return `${sql} AS ${ident(c.name)}`
+      }),
     get rows() {
       return rows
     },
@@ -103,7 +117,7 @@ export async function registerBatchFunction(
 }
 
 /** The vector's private backing array (pinned @duckdb/node-api); undefined if its layout changed. */
-function itemsOf<T extends Float64Array | BigInt64Array>(
+function itemsOf<T extends Float64Array | BigInt64Array | Int32Array>(
   vector: DuckDBVector,
   type: {new (n: number): T},
 ): T | undefined {
@@ -118,7 +132,17 @@ function writeColumn(
   output: ModelOutput,
   nClasses: number,
   n: number,
+  byIndex: boolean,
 ): void {
+  if (column.kind === 'label' && byIndex) {
+    const index = output.classIndex!
+    const items = itemsOf(vector, Int32Array)
+    for (let i = 0; i < n; i++) {
+      if (items) items[i] = index[i]!
+      else vector.setItem(i, index[i]! as never)
+    }
+    return
+  }
   if (column.kind === 'label') {
     const labels = output.labels!
     if (column.labelType === 'string') {

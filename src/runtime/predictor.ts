@@ -33,6 +33,8 @@ interface InputGroup {
 
 export class Predictor {
   private readonly groups: readonly InputGroup[]
+  /** The outputs each run fetches: the probabilities alone when the label follows from them. */
+  private readonly fetches: readonly string[]
 
   private constructor(
     private readonly session: InferenceSession,
@@ -50,6 +52,11 @@ export class Predictor {
       onnxName,
       columns: columns.sort((a, b) => (a.index ?? 0) - (b.index ?? 0)),
     }))
+    const {outputs} = signature
+    this.fetches =
+      outputs.labelFromProbabilities && outputs.probabilities && classes && classes.length > 0
+        ? [outputs.probabilities]
+        : session.outputNames
   }
 
   /**
@@ -81,23 +88,34 @@ export class Predictor {
 
   async predict(frame: Frame): Promise<ModelOutput> {
     const feeds = this.feeds(frame)
-    let results: InferenceSession.ReturnType
-    try {
-      results = await this.session.run(feeds)
-    } catch (error) {
-      throw new ModelError('E_MODEL_RUN', `ONNX Runtime failed to run the model: ${(error as Error).message}`, {
-        hint: 'check that the data matches the model signature (mlproj models show NAME)',
-      })
+    const run = async (fetches: readonly string[]) => {
+      try {
+        return await this.session.run(feeds, [...fetches])
+      } catch (error) {
+        throw new ModelError('E_MODEL_RUN', `ONNX Runtime failed to run the model: ${(error as Error).message}`, {
+          hint: 'check that the data matches the model signature (mlproj models show NAME)',
+        })
+      }
     }
-    return this.decode(results, frame.nRows)
+    return (
+      this.decode(await run(this.fetches), frame.nRows) ??
+      this.decode(await run(this.session.outputNames), frame.nRows)!
+    )
   }
 
   /**
    * Predicts with a synchronous run (runtime/udf.ts: ONNX Runtime's native session, for DuckDB scalar functions),
-   * with the same tensors and decoding as predict.
+   * with the same tensors and decoding as predict. `run` gets the names of the outputs to fetch.
    */
-  predictWith(run: (feeds: Record<string, Tensor>) => InferenceSession.ReturnType, frame: Frame): ModelOutput {
-    return this.decode(run(this.feeds(frame)), frame.nRows)
+  predictWith(
+    run: (feeds: Record<string, Tensor>, fetches: readonly string[]) => InferenceSession.ReturnType,
+    frame: Frame,
+  ): ModelOutput {
+    const feeds = this.feeds(frame)
+    return (
+      this.decode(run(feeds, this.fetches), frame.nRows) ??
+      this.decode(run(feeds, this.session.outputNames), frame.nRows)!
+    )
   }
 
   /**
@@ -187,9 +205,13 @@ export class Predictor {
     }
   }
 
-  private decode(results: InferenceSession.ReturnType, nRows: number): ModelOutput {
+  /** The run's outputs as a ModelOutput; undefined when the label must be fetched (see labelsFromProbabilities). */
+  private decode(results: InferenceSession.ReturnType, nRows: number): ModelOutput | undefined {
     const {outputs} = this.signature
     if (this.signature.task === 'regression') return {nRows, values: float64(results[outputs.value!]!.data)}
+    if (!results[outputs.label!]) {
+      return labelsFromProbabilities(float64(results[outputs.probabilities!]!.data), this.classes!, nRows)
+    }
     const labelData = results[outputs.label!]!.data as ArrayLike<string | bigint | number>
     const probabilities = outputs.probabilities ? float64(results[outputs.probabilities]!.data) : undefined
     const classes = this.classes ?? []
@@ -209,6 +231,35 @@ export class Predictor {
     }
     return {nRows, labels, classIndex, probabilities}
   }
+}
+
+/**
+ * label = classes[argmax(probabilities)], the first maximum as ONNX's ArgMax picks it. Undefined if a row holds a
+ * NaN probability, whose place in ArgMax's order this does not guess: the caller then fetches the model's label.
+ */
+function labelsFromProbabilities(
+  probabilities: Float64Array,
+  classes: readonly string[],
+  nRows: number,
+): ModelOutput | undefined {
+  const k = classes.length
+  const classIndex = new Int32Array(nRows)
+  const labels = new Array<string>(nRows)
+  for (let i = 0, o = 0; i < nRows; i++, o += k) {
+    let best = 0
+    let max = probabilities[o]!
+    if (Number.isNaN(max)) return undefined
+    for (let j = 1; j < k; j++) {
+      const p = probabilities[o + j]!
+      if (p > max) {
+        max = p
+        best = j
+      } else if (Number.isNaN(p)) return undefined
+    }
+    classIndex[i] = best
+    labels[i] = classes[best]!
+  }
+  return {nRows, labels, classIndex, probabilities}
 }
 
 /** Tensor data as float64, without a copy when it already is. */

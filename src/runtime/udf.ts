@@ -56,14 +56,14 @@ interface CategoryText {
 
 /** A model that predicts synchronously: the Predictor's tensors and decoding around a native session's `run`. */
 export class SyncPredictor {
-  private readonly fetches: Record<string, null>
+  /** The native session's fetches, by the output names the Predictor asks for. */
+  private readonly fetches = new Map<string, Record<string, null>>()
   private readonly categoryText: ReadonlyMap<string, CategoryText>
 
   private constructor(
     private readonly predictor: Predictor,
     private readonly session: NativeSession,
   ) {
-    this.fetches = Object.fromEntries(session.outputMetadata.map(m => [m.name, null]))
     this.categoryText = new Map(
       predictor.signature.inputs.filter(i => i.type === 'categorical').map(i => [i.name, categoryText(i)]),
     )
@@ -75,7 +75,11 @@ export class SyncPredictor {
     initOrt()
     const session = new binding.InferenceSession()
     try {
-      session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {logSeverityLevel: 3})
+      // Without spinning, ONNX Runtime's idle thread leaves the core to DuckDB's readers and writers between calls.
+      session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
+        logSeverityLevel: 3,
+        extra: {session: {intra_op: {allow_spinning: '0'}}},
+      })
     } catch (error) {
       throw new ModelError('E_MODEL_LOAD', `ONNX Runtime cannot load ${where}: ${(error as Error).message}`, {
         hint: 'check that the file is a valid ONNX model using operators ONNX Runtime supports',
@@ -90,9 +94,15 @@ export class SyncPredictor {
 
   /** Predicts every row of the frame, blocking until ONNX Runtime is done. */
   predict(frame: Frame): ModelOutput {
-    return this.predictor.predictWith(feeds => {
+    return this.predictor.predictWith((feeds, names) => {
+      const key = names.join('\n')
+      let fetches = this.fetches.get(key)
+      if (!fetches) {
+        fetches = Object.fromEntries(names.map(name => [name, null]))
+        this.fetches.set(key, fetches)
+      }
       try {
-        return this.session.run(feeds, this.fetches, {})
+        return this.session.run(feeds, fetches, {})
       } catch (error) {
         throw new ModelError('E_MODEL_RUN', `ONNX Runtime failed to run the model: ${(error as Error).message}`, {
           hint: 'check that the data matches the model signature (mlproj models show NAME)',

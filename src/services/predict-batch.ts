@@ -360,9 +360,10 @@ class Job {
     )
     const scan = scanPlan(source, {keep, inputs: signature.inputs, typedOutput: plan.format !== 'csv'})
     const select = [...scan.output.map(o => `${o.sql} AS ${ident(o.name)}`), `unnest(${fn.call(scan.modelArgs)})`]
-    const query =
+    const scored =
       `SELECT ${select.join(', ')} FROM (SELECT *, ${scan.fileIndex} AS __mlproj_index FROM ${scan.relation}) ` +
       `WHERE ${tally.name}(CAST(__mlproj_index AS INTEGER), ${anyBad(scan.checks)})`
+    const query = `SELECT ${[...scan.output.map(o => ident(o.name)), ...fn.select(ident)].join(', ')} FROM (${scored})`
     try {
       await con.run(copySql(query, plan.temp, plan.format, plan.final ?? plan.temp))
     } catch (error) {

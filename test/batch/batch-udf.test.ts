@@ -56,7 +56,10 @@ describe('registerBatchFunction', () => {
         i.type === 'numeric' ? `CAST(${ident(i.name)} AS DOUBLE)` : `CAST(${ident(i.name)} AS VARCHAR)`,
       ]),
     )
-    const reader = await con.runAndReadAll(`SELECT unnest(${fn.call(args)}) FROM ${source.relation}`)
+    const reader = await con.runAndReadAll(
+      `SELECT ${fn.select(ident).join(', ')} FROM (SELECT unnest(${fn.call(args)}) FROM ${source.relation})`,
+    )
+    expect(reader.columnNames()).toEqual(fn.columns.map(c => c.name))
     const rows = reader.getRowsJS()
     const predictor = await Predictor.load(exported.bytes, exported.signature, 'penguins')
     const frame = await loadFrame(source, predictor.columns)
@@ -72,7 +75,11 @@ describe('registerBatchFunction', () => {
     const nulls = Object.fromEntries(
       exported.signature.inputs.map(i => [i.name, `CAST(NULL AS ${i.type === 'numeric' ? 'DOUBLE' : 'VARCHAR'})`]),
     )
-    const fromNull = (await con.runAndReadAll(`SELECT unnest(${fn.call(nulls)})`)).getRowsJS()
+    const fromNull = (
+      await con.runAndReadAll(
+        `SELECT ${fn.select(f => `p.${ident(f)}`).join(', ')} FROM (SELECT ${fn.call(nulls)} AS p)`,
+      )
+    ).getRowsJS()
     const predictor = await Predictor.load(exported.bytes, exported.signature, 'penguins')
     const empty = await predictor.predict({
       nRows: 1,
@@ -85,11 +92,29 @@ describe('registerBatchFunction', () => {
     expect(fromNull[0]).toEqual([empty.labels![0], ...Array.from(empty.probabilities!)])
   })
 
+  it('returns the class index for the label, which select maps to the label, integers included', async () => {
+    const {con, fn} = await batchFunction('penguins_batch_c')
+    const raw = (await con.runAndReadAll(`SELECT ${fn.call({})} AS p`)).getRowObjectsJS()[0]!.p as Record<
+      string,
+      unknown
+    >
+    expect(typeof raw.predicted_species).toBe('number')
+    const integer = {...exported.signature, classes: ['3', '7', '11'], labelType: 'integer' as const}
+    const predictor = await SyncPredictor.load(exported.bytes, integer, 'penguins')
+    const fn2 = await registerBatchFunction(con, {name: 'penguins_batch_d', predictor, model: 'penguins'})
+    const sql = `SELECT ${fn2.select(f => `p.${ident(f)}`).join(', ')} FROM (SELECT ${fn2.call({})} AS p)`
+    const reader = await con.runAndReadAll(sql)
+    expect(reader.columnTypes()[0]!.toString()).toBe('BIGINT')
+    expect(['3', '7', '11']).toContain(String(reader.getRowsJS()[0]![0]))
+  })
+
   it('relies on private arrays of @duckdb/node-api vectors (pinned version) and on the readers’ SQL shape', async () => {
     const con = await duckdb()
     const chunk = await (await con.run(`SELECT 1.5::DOUBLE AS d, 2::BIGINT AS b`)).fetchChunk()
     expect((chunk!.getColumnVector(0) as unknown as {items: unknown}).items).toBeInstanceOf(Float64Array)
     expect((chunk!.getColumnVector(1) as unknown as {items: unknown}).items).toBeInstanceOf(BigInt64Array)
+    const ints = await (await con.run(`SELECT 3::INTEGER AS i`)).fetchChunk()
+    expect((ints!.getColumnVector(0) as unknown as {items: unknown}).items).toBeInstanceOf(Int32Array)
     // stream.ts adds DuckDB's filename option to the readers' calls: each must end with its closing parenthesis.
     for (const format of ['csv', 'jsonl', 'parquet'] as const) {
       const dialect = {delimiter: ',', quote: '"' as const, header: true, names: ['a']}
