@@ -1,33 +1,36 @@
-// Histograms on two (or more) threads: each thread sums the node's rows for its own share of the features,
-// so results are bit-identical to one thread. Worker threads run the same buildHistogram source; the main
-// thread waits on shared memory (Atomics), which keeps tree growth synchronous and simple.
+// Gradient boosting's histograms on two threads: each thread sums the node's rows for its own share of the
+// features, with the WebAssembly kernel (ml/tree/wasm-histogram.ts) over one shared memory, so results are
+// bit-identical to one thread. The main thread waits on shared memory (Atomics), which keeps tree growth
+// synchronous and simple. Small nodes, and MLPROJ_THREADS=1, stay on the main thread.
 import {Worker} from 'node:worker_threads'
 import type {HistogramFn} from '../ml/tree/grower.js'
-import {buildHistogram, histogramSize} from '../ml/tree/histogram.js'
 import type {TreeParallelism} from '../ml/tree/parallel.js'
+import {histogramKernel, histogramModule, WasmHistogram} from '../ml/tree/wasm-histogram.js'
 import {growForestParallel, trainingThreads} from './forest.js'
 
 /** Below this many row × feature cells a node's histogram is faster on one thread than handed out. */
 const MIN_PARALLEL_CELLS = 200_000
 
-const CONTROL = {job: 0, done: 1, m: 2, from: 3, to: 4, k: 5, nFeatures: 6, stop: 7, failed: 8} as const
+const CONTROL = {job: 0, done: 1, m: 2, from: 3, to: 4, stop: 5, failed: 6} as const
 /** A worker that has not answered in this long has died: fail the fit instead of hanging. */
 const WAIT_MS = 120_000
 
 const WORKER_SOURCE = `
 const {workerData} = require('node:worker_threads')
-const buildHistogram = ${buildHistogram.toString()}
+const histogramKernel = ${histogramKernel.toString()}
+let run
+try {
+  run = histogramKernel(workerData.module, workerData.memory, workerData.layout)
+} catch {}
 const control = new Int32Array(workerData.control)
 let seen = 0
 for (;;) {
   Atomics.wait(control, ${CONTROL.job}, seen)
   seen = Atomics.load(control, ${CONTROL.job})
   if (Atomics.load(control, ${CONTROL.stop}) === 1) break
-  const s = workerData.shared
   try {
-    buildHistogram(new Uint8Array(s.bins), control[${CONTROL.nFeatures}], new Int32Array(s.rows), 0, control[${CONTROL.m}],
-      new Float64Array(s.grad), new Float64Array(s.hess), control[${CONTROL.k}], new Float64Array(s.hist),
-      control[${CONTROL.from}], control[${CONTROL.to}])
+    if (!run) throw new Error('no kernel')
+    run(control[${CONTROL.m}], control[${CONTROL.from}], control[${CONTROL.to}])
   } catch {
     Atomics.store(control, ${CONTROL.failed}, 1)
   }
@@ -36,22 +39,14 @@ for (;;) {
 }
 `
 
-interface Shared {
-  bins: SharedArrayBuffer
-  rows: SharedArrayBuffer
-  grad: SharedArrayBuffer
-  hess: SharedArrayBuffer
-  hist: SharedArrayBuffer
-}
-
 /**
- * One helper thread beside the main thread (this machine class has 2 cores). The pool is sized for one
- * dataset: call `prepare` once per fit with the binned data, then `histogram` per tree.
+ * One helper thread beside the main thread (this machine class has 2 cores). The memory is sized for one
+ * dataset: made on the first `histogram` call of a fit, kept for its other trees.
  */
 export class TreeThreads implements TreeParallelism {
-  private control = new Int32Array(new SharedArrayBuffer(16 * 4))
+  private control = new Int32Array(new SharedArrayBuffer(8 * 4))
   private worker: Worker | undefined
-  private shared: Shared | undefined
+  private wasm: WasmHistogram | undefined
   private sequence = 0
   private binsSource: Uint8Array | undefined
 
@@ -68,37 +63,34 @@ export class TreeThreads implements TreeParallelism {
     hess: Float64Array,
     k: number,
   ): HistogramFn | undefined {
-    if (TreeThreads.threads() < 2 || nRows * nFeatures < MIN_PARALLEL_CELLS) return undefined
-    const shared = this.ensure(bins, nRows, nFeatures, k)
-    new Float64Array(shared.grad).set(grad)
-    new Float64Array(shared.hess).set(hess)
+    if (k !== 1) return undefined
+    const wasm = this.ensure(bins, nRows, nFeatures)
+    if (!wasm) return undefined
+    wasm.setGradients(grad, hess)
+    const threads = TreeThreads.threads()
     const split = Math.ceil(nFeatures / 2)
-    const stride = histogramSize(1, k)
-    const sharedRows = new Int32Array(shared.rows)
-    const sharedHist = new Float64Array(shared.hist)
     return (rows, start, end, hist) => {
-      const m = end - start
-      if (m * nFeatures < MIN_PARALLEL_CELLS) {
-        buildHistogram(bins, nFeatures, rows, start, end, grad, hess, k, hist, 0, nFeatures)
+      const m = wasm.loadRows(rows, start, end)
+      if (threads < 2 || m * nFeatures < MIN_PARALLEL_CELLS) {
+        wasm.run(m, 0, nFeatures)
+        wasm.readHistogram(hist, 0, nFeatures)
         return
       }
-      sharedRows.set(rows.subarray(start, end))
+      this.startWorker(wasm)
       const c = this.control
       c[CONTROL.m] = m
       c[CONTROL.from] = split
       c[CONTROL.to] = nFeatures
-      c[CONTROL.k] = k
-      c[CONTROL.nFeatures] = nFeatures
       const job = ++this.sequence
       Atomics.store(c, CONTROL.job, job)
       Atomics.notify(c, CONTROL.job)
-      buildHistogram(bins, nFeatures, rows, start, end, grad, hess, k, hist, 0, split)
+      wasm.run(m, 0, split)
       for (let done = Atomics.load(c, CONTROL.done); done !== job; done = Atomics.load(c, CONTROL.done)) {
         if (Atomics.wait(c, CONTROL.done, done, WAIT_MS) === 'timed-out')
           throw new Error('histogram worker thread stopped answering')
       }
       if (c[CONTROL.failed]) throw new Error('histogram worker thread failed')
-      hist.set(sharedHist.subarray(split * stride, nFeatures * stride), split * stride)
+      wasm.readHistogram(hist, 0, nFeatures)
     }
   }
 
@@ -113,27 +105,25 @@ export class TreeThreads implements TreeParallelism {
     this.worker = undefined
   }
 
-  private ensure(bins: Uint8Array, nRows: number, nFeatures: number, k: number): Shared {
-    if (!this.shared || this.binsSource !== bins) {
-      const sharedBins = new SharedArrayBuffer(bins.length)
-      new Uint8Array(sharedBins).set(bins)
-      this.shared = {
-        bins: sharedBins,
-        rows: new SharedArrayBuffer(nRows * 4),
-        grad: new SharedArrayBuffer(nRows * k * 8),
-        hess: new SharedArrayBuffer(nRows * 8),
-        hist: new SharedArrayBuffer(histogramSize(nFeatures, k) * 8),
-      }
-      this.binsSource = bins
+  /** The memory for these binned rows (a new one for new data). */
+  private ensure(bins: Uint8Array, nRows: number, nFeatures: number): WasmHistogram | undefined {
+    if (this.binsSource !== bins) {
       this.close()
-      this.control = new Int32Array(new SharedArrayBuffer(16 * 4))
-      this.sequence = 0
-      this.worker = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: {control: this.control.buffer, shared: this.shared},
-      })
-      this.worker.unref()
+      this.wasm = WasmHistogram.create(bins, nRows, nFeatures)
+      this.binsSource = bins
     }
-    return this.shared
+    return this.wasm
+  }
+
+  /** The helper thread over this memory, started on the first node big enough to share. */
+  private startWorker(wasm: WasmHistogram): void {
+    if (this.worker) return
+    this.control = new Int32Array(new SharedArrayBuffer(8 * 4))
+    this.sequence = 0
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {control: this.control.buffer, module: histogramModule(), memory: wasm.memory, layout: wasm.layout},
+    })
+    this.worker.unref()
   }
 }

@@ -1,6 +1,7 @@
 // Histograms: per feature and bin, the sums of K gradients, of hessians and of row counts over a node's rows.
 // Only the smaller child of a split is built from rows; the larger is parent minus smaller (LightGBM's
-// histogram subtraction), which halves the work per tree level.
+// histogram subtraction), which halves the work per tree level. Gradient boosting (K = 1) runs the same sums in
+// WebAssembly when it can (wasm-histogram.ts); this kernel is the reference and the fallback.
 import {HIST_BINS} from './binning.js'
 
 /**
@@ -29,7 +30,6 @@ export function buildHistogram(
   fromFeature: number,
   toFeature: number,
 ): void {
-  // No free variables in this function: worker threads run its source text (src/parallel/histograms.ts).
   const c = k + 2
   const stride = 256 * c
   hist.fill(0, fromFeature * stride, toFeature * stride)
