@@ -11,7 +11,7 @@ import {growForestParallel, trainingThreads} from './forest.js'
 /** Below this many row × feature cells a node's histogram is faster on one thread than handed out. */
 const MIN_PARALLEL_CELLS = 200_000
 
-const CONTROL = {job: 0, done: 1, m: 2, from: 3, to: 4, stop: 5, failed: 6} as const
+const CONTROL = {job: 0, done: 1, m: 2, from: 3, to: 4, hist: 5, stop: 6, failed: 7} as const
 /** A worker that has not answered in this long has died: fail the fit instead of hanging. */
 const WAIT_MS = 120_000
 
@@ -30,7 +30,7 @@ for (;;) {
   if (Atomics.load(control, ${CONTROL.stop}) === 1) break
   try {
     if (!run) throw new Error('no kernel')
-    run(control[${CONTROL.m}], control[${CONTROL.from}], control[${CONTROL.to}])
+    run(control[${CONTROL.m}], control[${CONTROL.from}], control[${CONTROL.to}], control[${CONTROL.hist}])
   } catch {
     Atomics.store(control, ${CONTROL.failed}, 1)
   }
@@ -67,13 +67,16 @@ export class TreeThreads implements TreeParallelism {
     const wasm = this.ensure(bins, nRows, nFeatures)
     if (!wasm) return undefined
     wasm.setGradients(grad, hess)
+    // A new tree: the last one's histograms are free again.
+    wasm.releaseAll()
     const threads = TreeThreads.threads()
     const split = Math.ceil(nFeatures / 2)
-    return (rows, start, end, hist) => {
+    const build = (rows: Int32Array, start: number, end: number, hist: Float64Array) => {
       const m = wasm.loadRows(rows, start, end)
+      const target = wasm.target(hist)
       if (threads < 2 || m * nFeatures < MIN_PARALLEL_CELLS) {
-        wasm.run(m, 0, nFeatures)
-        wasm.readHistogram(hist, 0, nFeatures)
+        wasm.run(m, 0, nFeatures, target)
+        wasm.finish(hist, 0, nFeatures)
         return
       }
       this.startWorker(wasm)
@@ -81,17 +84,19 @@ export class TreeThreads implements TreeParallelism {
       c[CONTROL.m] = m
       c[CONTROL.from] = split
       c[CONTROL.to] = nFeatures
+      c[CONTROL.hist] = target
       const job = ++this.sequence
       Atomics.store(c, CONTROL.job, job)
       Atomics.notify(c, CONTROL.job)
-      wasm.run(m, 0, split)
+      wasm.run(m, 0, split, target)
       for (let done = Atomics.load(c, CONTROL.done); done !== job; done = Atomics.load(c, CONTROL.done)) {
         if (Atomics.wait(c, CONTROL.done, done, WAIT_MS) === 'timed-out')
           throw new Error('histogram worker thread stopped answering')
       }
       if (c[CONTROL.failed]) throw new Error('histogram worker thread failed')
-      wasm.readHistogram(hist, 0, nFeatures)
+      wasm.finish(hist, 0, nFeatures)
     }
+    return Object.assign(build, {allocate: () => wasm.allocate()})
   }
 
   forest = growForestParallel

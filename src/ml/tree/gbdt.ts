@@ -73,7 +73,7 @@ export function fitGbdt(input: GbdtInput, params: GbdtParams, seed: number): Gbd
   const all = Int32Array.from({length: n}, (_, i) => i)
   const baseScore = objective.initScore(y, all)
   const score = new Float64Array(n * k)
-  for (let i = 0; i < n; i++) score.set(baseScore, i * k)
+  fillRows(score, baseScore)
   const grad = Array.from({length: k}, () => new Float64Array(n))
   const hess = Array.from({length: k}, () => new Float64Array(n))
 
@@ -86,7 +86,7 @@ export function fitGbdt(input: GbdtInput, params: GbdtParams, seed: number): Gbd
         all: Int32Array.from({length: validRows.length}, (_, i) => i),
       }
     : undefined
-  if (valid) for (let i = 0; i < valid.n; i++) valid.score.set(baseScore, i * k)
+  if (valid) fillRows(valid.score, baseScore)
 
   const grow: GrowParams = {
     k: 1,
@@ -194,4 +194,10 @@ function bag(n: number, fraction: number, rng: Rng): Int32Array {
 
 function sampleFeatures(nFeatures: number, fraction: number, rng: Rng): Int32Array {
   return bag(nFeatures, fraction, rng)
+}
+
+/** Sets every row of `scores` (nRows × K, row-major) to `row`; a `set` call per row costs more than the copy. */
+function fillRows(scores: Float64Array, row: Float64Array): void {
+  const k = row.length
+  for (let i = 0; i < scores.length; i += k) for (let j = 0; j < k; j++) scores[i + j] = row[j]!
 }

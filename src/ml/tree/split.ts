@@ -175,7 +175,7 @@ class SplitScan {
   scan(f: number, fs: FeatureStats): void {
     const spec = this.data.features[f]!
     if (spec.kind === 'categorical') this.scanCategorical(f, fs)
-    else if (this.cons.k === 1 && this.cons.criterion !== undefined) this.scanNumericCart(f, fs, spec.nBins)
+    else if (this.cons.k === 1) this.scanNumericScalar(f, fs, spec.nBins)
     else this.scanNumeric(f, fs, spec.nBins)
   }
 
@@ -207,10 +207,14 @@ class SplitScan {
     }
   }
 
-  /** scanNumeric for CART with one channel (two classes, regression): the same splits, on scalars. */
-  private scanNumericCart(f: number, fs: FeatureStats, nBins: number): void {
+  /**
+   * scanNumeric for one channel (gradient boosting; CART on two classes or regression): the same sums, gains and
+   * choices, on scalars instead of through the K-channel buffers (2× faster).
+   */
+  private scanNumericScalar(f: number, fs: FeatureStats, nBins: number): void {
     const {totals, minCount, left} = this
-    const entropy = this.cons.criterion === 'entropy'
+    const {criterion, lambdaL2} = this.cons
+    const entropy = criterion === 'entropy'
     const minHess = this.cons.minSumHessian
     const {stats, order, bins, nPresent, missing} = fs
     const tg = totals[0]!
@@ -241,7 +245,12 @@ class SplitScan {
         if (tn - n < minCount) break
         if (h < minHess || th - h < minHess) continue
         let gain: number
-        if (entropy) {
+        if (criterion === undefined) {
+          // nodeScore of each side: G² / (H + λ), 0 when H + λ ≤ 0.
+          const hl = h + lambdaL2
+          const hr = th - h + lambdaL2
+          gain = (hl <= 0 ? 0 : (g * g) / hl) + (hr <= 0 ? 0 : ((tg - g) * (tg - g)) / hr) - parent
+        } else if (entropy) {
           gain = binaryNegEntropy(g, h) + binaryNegEntropy(tg - g, th - h) - parent
           if (!(gain > -1e-12 * parent)) continue
         } else {

@@ -11,13 +11,19 @@ const PAGE = 65_536
 /** WebAssembly memory is addressed with 32 bits. */
 const MAX_PAGES = 65_536
 
+/** Histograms a tree may hold in the memory at once (fewer for wide data, within SLOT_BYTES); others are copies. */
+const SLOTS = 64
+const SLOT_BYTES = 32 * 2 ** 20
+
 /** Byte offsets of the regions of the memory (what a worker needs to run the kernel on it). */
 export interface HistogramLayout {
   readonly bins: number
   readonly rows: number
   readonly grad: number
   readonly hess: number
+  /** slots + 1 histograms: the first is where results to copy out go. */
   readonly hist: number
+  readonly slots: number
   readonly nRows: number
   readonly nFeatures: number
 }
@@ -43,15 +49,15 @@ export function histogramModule(): WebAssembly.Module {
   return compiled
 }
 
-/** The kernel bound to a memory: hist1(layout, m, from, to) sums the first m rows of the rows region. */
+/** The kernel bound to a memory: sums the first m rows of the rows region into the histogram at byte `hist`. */
 export function histogramKernel(
   module: WebAssembly.Module,
   memory: WebAssembly.Memory,
   layout: HistogramLayout,
-): (m: number, from: number, to: number) => void {
+): (m: number, from: number, to: number, hist: number) => void {
   const hist1 = new WebAssembly.Instance(module, {env: {memory}}).exports.hist1 as Hist1
-  const {bins, nFeatures, rows, grad, hess, hist} = layout
-  return (m, from, to) => hist1(bins, nFeatures, rows, 0, m, grad, hess, hist, from, to)
+  const {bins, nFeatures, rows, grad, hess} = layout
+  return (m, from, to, hist) => hist1(bins, nFeatures, rows, 0, m, grad, hess, hist, from, to)
 }
 
 export class WasmHistogram {
@@ -59,7 +65,8 @@ export class WasmHistogram {
   private readonly grad: Float64Array
   private readonly hess: Float64Array
   private readonly hist: Float64Array
-  private readonly kernel: (m: number, from: number, to: number) => void
+  private readonly kernel: (m: number, from: number, to: number, hist: number) => void
+  private slotsUsed = 0
 
   private constructor(
     readonly memory: WebAssembly.Memory,
@@ -76,6 +83,7 @@ export class WasmHistogram {
   /** A memory holding a copy of the binned data (nRows × nFeatures); undefined when it would not fit in 4 GiB. */
   static create(bins: Uint8Array, nRows: number, nFeatures: number): WasmHistogram | undefined {
     if (typeof WebAssembly === 'undefined' || bins.length !== nRows * nFeatures) return undefined
+    const slots = Math.min(SLOTS, Math.floor(SLOT_BYTES / (nFeatures * FEATURE_BYTES)))
     let top = 0
     const region = (bytes: number) => {
       const at = top
@@ -87,7 +95,8 @@ export class WasmHistogram {
       rows: region(nRows * 4),
       grad: region(nRows * 8),
       hess: region(nRows * 8),
-      hist: region(nFeatures * FEATURE_BYTES),
+      hist: region((slots + 1) * nFeatures * FEATURE_BYTES),
+      slots,
       nRows,
       nFeatures,
     }
@@ -115,13 +124,35 @@ export class WasmHistogram {
     return end - start
   }
 
-  /** Sums the first m loaded rows into the memory's histogram, for features [from, to). */
-  run(m: number, from: number, to: number): void {
-    this.kernel(m, from, to)
+  /**
+   * A histogram buffer in the memory, which the kernel fills in place; undefined once all are handed out until
+   * `releaseAll` (callers then pass their own buffers, filled by copy).
+   */
+  allocate(): Float64Array | undefined {
+    if (this.slotsUsed >= this.layout.slots) return undefined
+    const size = this.layout.nFeatures * (FEATURE_BYTES / 8)
+    this.slotsUsed++
+    return new Float64Array(this.memory.buffer, this.layout.hist + this.slotsUsed * size * 8, size)
   }
 
-  /** Copies the memory's histogram of features [from, to) into `hist` (histogram.ts's layout, k = 1). */
-  readHistogram(hist: Float64Array, from: number, to: number): void {
+  /** The allocated buffers are no longer used (a new tree starts). */
+  releaseAll(): void {
+    this.slotsUsed = 0
+  }
+
+  /** Where the kernel writes `hist`: in place when it is in the memory, else the copy-out histogram. */
+  target(hist: Float64Array): number {
+    return hist.buffer === this.memory.buffer ? hist.byteOffset : this.layout.hist
+  }
+
+  /** Sums the first m loaded rows into the histogram at byte `target`, for features [from, to). */
+  run(m: number, from: number, to: number, target: number): void {
+    this.kernel(m, from, to, target)
+  }
+
+  /** After run(…, target(hist)): copies features [from, to) into `hist` unless they are there already. */
+  finish(hist: Float64Array, from: number, to: number): void {
+    if (hist.buffer === this.memory.buffer) return
     const per = FEATURE_BYTES / 8
     hist.set(this.hist.subarray(from * per, to * per), from * per)
   }
@@ -129,8 +160,8 @@ export class WasmHistogram {
   /** buildHistogram(bins, nFeatures, rows, start, end, grad, hess, 1, hist, 0, nFeatures) on this thread. */
   build(rows: Int32Array, start: number, end: number, hist: Float64Array): void {
     const {nFeatures} = this.layout
-    this.run(this.loadRows(rows, start, end), 0, nFeatures)
-    this.readHistogram(hist, 0, nFeatures)
+    this.run(this.loadRows(rows, start, end), 0, nFeatures, this.target(hist))
+    this.finish(hist, 0, nFeatures)
   }
 }
 

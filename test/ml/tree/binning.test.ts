@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {Rng} from '../../../src/ml/rng.js'
-import {applyBinning, binData, MISSING_BIN, type NumericBins} from '../../../src/ml/tree/binning.js'
+import {applyBinning, binData, MISSING_BIN, type NumericBins, sortDoubles} from '../../../src/ml/tree/binning.js'
 import {allRows} from './helpers.js'
 
 function numericSpec(spec: unknown): NumericBins {
@@ -126,5 +126,26 @@ describe('binned layouts', () => {
     const bins = applyBinning(data.features, [x, c], allRows(5))
     // Then (row-major: value bin, category bin)
     expect(Array.from(bins)).toEqual([0, 1, 1, 255, 0, 0, 2, 255, 255, 1])
+  })
+})
+
+describe('sortDoubles', () => {
+  it('orders as Float64Array.prototype.sort does: negatives, −0 before +0, infinities, repeats, tiny values', () => {
+    const rng = new Rng(9)
+    const special = [0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 5e-324, -5e-324, Number.MAX_VALUE]
+    for (const n of [10, 5000, 100_000]) {
+      const values = Float64Array.from({length: n}, (_, i) =>
+        i < special.length
+          ? special[i]!
+          : rng.nextInt(3) === 0
+            ? rng.nextInt(7) - 3
+            : (rng.nextFloat() - 0.5) * 10 ** rng.nextInt(40),
+      )
+      const expected = Float64Array.from(values).sort()
+      sortDoubles(values)
+      expect(Array.from(values, v => (Object.is(v, -0) ? '-0' : v))).toEqual(
+        Array.from(expected, v => (Object.is(v, -0) ? '-0' : v)),
+      )
+    }
   })
 })

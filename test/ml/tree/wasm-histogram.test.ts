@@ -53,13 +53,29 @@ describe('WasmHistogram', () => {
     const wasm = WasmHistogram.create(p.bins, 300, 5)!
     wasm.setGradients(p.grad, p.hess)
     const hist = new Float64Array(histogramSize(5, 1)).fill(-1)
-    wasm.run(wasm.loadRows(p.rows, 0, 300), 1, 3)
-    wasm.readHistogram(hist, 1, 3)
+    wasm.run(wasm.loadRows(p.rows, 0, 300), 1, 3, wasm.target(hist))
+    wasm.finish(hist, 1, 3)
     const full = reference(p, 5, 0, 300)
     const per = histogramSize(1, 1)
     expect(hist.subarray(per, 3 * per)).toEqual(full.subarray(per, 3 * per))
     expect(hist.subarray(0, per).every(v => v === -1)).toBe(true)
     expect(hist.subarray(3 * per).every(v => v === -1)).toBe(true)
+  })
+
+  it('fills its own buffers in place, as many as it has, then lends none until released', () => {
+    const p = problem(2000, 4, 4)
+    const wasm = WasmHistogram.create(p.bins, 2000, 4)!
+    wasm.setGradients(p.grad, p.hess)
+    const own: Float64Array[] = []
+    for (let b = wasm.allocate(); b; b = wasm.allocate()) own.push(b)
+    expect(own.length).toBe(64)
+    for (const [i, hist] of [own[0]!, own[63]!].entries()) {
+      hist.fill(Number.NaN)
+      wasm.build(p.rows, i * 100, 1500, hist)
+      expect(hist).toEqual(reference(p, 4, i * 100, 1500))
+    }
+    wasm.releaseAll()
+    expect(wasm.allocate()!.byteOffset).toBe(own[0]!.byteOffset)
   })
 
   it('is refused for bins that do not match the shape, so that callers fall back to TypeScript', () => {
@@ -77,12 +93,12 @@ describe('TreeThreads', () => {
     try {
       const build = threads.histogram(p.bins, nRows, nFeatures, p.grad, p.hess, 1)!
       expect(build).toBeDefined()
-      for (const [start, end] of [
-        [0, nRows],
-        [5000, 35_000],
-        [10, 900],
+      for (const [start, end, inPlace] of [
+        [0, nRows, false],
+        [5000, 35_000, true],
+        [10, 900, true],
       ] as const) {
-        const hist = new Float64Array(histogramSize(nFeatures, 1)).fill(Number.NaN)
+        const hist = (inPlace ? build.allocate!()! : new Float64Array(histogramSize(nFeatures, 1))).fill(Number.NaN)
         build(p.rows, start, end, hist)
         expect(hist).toEqual(reference(p, nFeatures, start, end))
       }
