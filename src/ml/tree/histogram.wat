@@ -11,7 +11,7 @@
   (func (export "hist1")
     (param $bins i32) (param $nF i32) (param $rows i32) (param $start i32) (param $end i32)
     (param $grad i32) (param $hess i32) (param $hist i32) (param $from i32) (param $to i32)
-    (local $i i32) (local $r i32) (local $g f64) (local $h f64) (local $rb i32) (local $f i32) (local $o i32)
+    (local $i i32) (local $r i32) (local $g f64) (local $h f64) (local $gh v128) (local $rb i32) (local $f i32) (local $o i32)
     (local $p i32) (local $first i32)
     (br_if 0 (i32.ge_s (local.get $from) (local.get $to)))
     (local.set $first (i32.add (local.get $hist) (i32.mul (local.get $from) (i32.const 6144))))
@@ -26,6 +26,8 @@
         (local.set $r (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
         (local.set $g (f64.load (i32.add (local.get $grad) (i32.shl (local.get $r) (i32.const 3)))))
         (local.set $h (f64.load (i32.add (local.get $hess) (i32.shl (local.get $r) (i32.const 3)))))
+        ;; (gradient, hessian) as one 128-bit pair: both sums in one add.
+        (local.set $gh (f64x2.replace_lane 1 (f64x2.splat (local.get $g)) (local.get $h)))
         (local.set $rb (i32.add (local.get $bins) (i32.mul (local.get $r) (local.get $nF))))
         (local.set $f (local.get $from))
         (local.set $o (local.get $first))
@@ -34,8 +36,7 @@
             (i32.add
               (local.get $o)
               (i32.mul (i32.load8_u (i32.add (local.get $rb) (local.get $f))) (i32.const 24))))
-          (f64.store offset=0 (local.get $p) (f64.add (f64.load offset=0 (local.get $p)) (local.get $g)))
-          (f64.store offset=8 (local.get $p) (f64.add (f64.load offset=8 (local.get $p)) (local.get $h)))
+          (v128.store offset=0 (local.get $p) (f64x2.add (v128.load offset=0 (local.get $p)) (local.get $gh)))
           (f64.store offset=16 (local.get $p) (f64.add (f64.load offset=16 (local.get $p)) (f64.const 1)))
           (local.set $o (i32.add (local.get $o) (i32.const 6144)))
           (local.set $f (i32.add (local.get $f) (i32.const 1)))
