@@ -12,7 +12,11 @@ const target = join(dir, 'histogram-wasm.ts')
 
 export async function compile() {
   const wabt = await wabtInit()
-  const module = wabt.parseWat('histogram.wat', readFileSync(source, 'utf8'), {threads: true, bulk_memory: true, simd: true})
+  const module = wabt.parseWat('histogram.wat', readFileSync(source, 'utf8'), {
+    threads: true,
+    bulk_memory: true,
+    simd: true,
+  })
   const {buffer} = module.toBinary({})
   module.destroy()
   const base64 = Buffer.from(buffer).toString('base64')
