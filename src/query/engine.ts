@@ -7,6 +7,7 @@ import {basename, dirname, join} from 'node:path'
 import type {DuckDBConnection, DuckDBDataChunk, DuckDBResult, DuckDBValue} from '@duckdb/node-api'
 import {duckdb, ident, literal, pathLiteral} from '../data/duckdb.js'
 import {DataError, EnvironmentError, MlprojError} from '../errors.js'
+import {reapStaleJobs} from '../workspace/jobs.js'
 import {checkCanSave, getSavedTable, listSavedTables, type SavedTable, saveTable} from '../workspace/tables.js'
 import {findWorkspaceRoot, type LocateOptions, openWorkspace, type Workspace} from '../workspace/workspace.js'
 import {activate, type LoadedModel, ModelScope, type Rewritten, registerFunctions} from './functions.js'
@@ -42,6 +43,15 @@ export interface SessionOptions {
   readonly workspace: LocateOptions
   /** Open the workspace for writing (--save-as). */
   readonly write?: boolean
+}
+
+/** Settles jobs whose process died (workspace/jobs.ts); a workspace this user cannot write keeps them as stored. */
+function settleStaleJobs(ws: Workspace): void {
+  try {
+    reapStaleJobs(ws)
+  } catch {
+    // Read-only files or an older schema: the table shows what is recorded.
+  }
 }
 
 export class QuerySession {
@@ -113,6 +123,8 @@ export class QuerySession {
       // Without a workspace, only a table this session made can carry one of these names.
       for (const name of own) if (!(await this.userTableExists(name))) this.workspace()
     } else if (own.length > 0) {
+      // A predict-batch job whose process died still says "running": settle it first, as `mlproj jobs list` does.
+      if (own.some(n => workspaceTable(n)!.name === 'jobs')) settleStaleJobs(this.workspace())
       const absent = await loadWorkspaceTables(this.con, this.workspace(), own)
       for (const name of absent) {
         await this.con.run(`DROP TABLE IF EXISTS temp.main.${ident(name)}`)

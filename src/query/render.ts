@@ -15,16 +15,16 @@ export function renderPreview(preview: Preview, options: RenderOptions = {}): st
   if (preview.kind === 'nothing') return ''
   if (preview.kind === 'changed') return `${count(preview.rowCount)} changed`
   const maxValue = options.maxValue ?? 40
-  const show = (v: string | null) => {
-    const text = (v ?? 'NULL').replace(/\n/g, '\\n')
-    return text.length > maxValue ? `${text.slice(0, maxValue - 1)}…` : text
-  }
+  const shorten = (text: string) => (text.length > maxValue ? `${text.slice(0, maxValue - 1)}…` : text)
+  const show = (v: string | null) => shorten((v ?? 'NULL').replace(/\n/g, '\\n'))
   const head = preview.head.map(r => r.map(show))
   const tail = preview.tail.map(r => r.map(show))
-  const names = preview.columns.map(c => `${c.name}\n${c.type.toLowerCase()}`)
+  // Nested types (a STRUCT of every class's probability, say) are shortened like values.
+  const types = preview.columns.map(c => shorten(c.type.toLowerCase()))
+  const names = preview.columns.map((c, j) => `${c.name}\n${types[j]}`)
   // Each column takes its widest cell plus a border and two spaces of padding.
   const widths = preview.columns.map((c, j) =>
-    Math.max(c.name.length, c.type.length, ...[...head, ...tail].map(r => r[j]!.length)),
+    Math.max(c.name.length, types[j]!.length, ...[...head, ...tail].map(r => r[j]!.length)),
   )
   let shown = widths.length
   if (options.width !== undefined && options.width > 0) {

@@ -132,7 +132,16 @@ export async function createServer(options: ServerOptions): Promise<Server> {
   const metrics = new Metrics(() =>
     (host?.list() ?? []).map(m => ({name: m.name, version: m.current?.resolved.version ?? null, ref: m.ref})),
   )
-  // The workers start first: their start-up (and ONNX Runtime's import) overlaps with opening the workspace.
+  // The references are resolved before any worker starts: a worker that has loaded ONNX Runtime and is terminated
+  // at once can take the process down with it (a signal instead of exit code 4 for an unknown model).
+  const ws = await openWorkspace({...options.workspace, readOnly: !options.logPredictions})
+  let specs: ModelSpec[]
+  try {
+    specs = resolveSpecs(ws, options.models)
+  } catch (error) {
+    ws.db.close()
+    throw error
+  }
   const pool = new WorkerPool({
     size: options.workers ?? availableParallelism(),
     onBatch: (key, rows) => metrics.batchRows.observe({model: key.slice(0, key.indexOf('#'))}, rows),
@@ -140,11 +149,8 @@ export async function createServer(options: ServerOptions): Promise<Server> {
   })
   const started = pool.start()
   started.catch(() => {}) // awaited below; this only keeps an early failure from being reported as unhandled
-  let ws: Workspace | undefined
   let logDb: Db | undefined
   try {
-    ws = await openWorkspace({...options.workspace, readOnly: !options.logPredictions})
-    const specs = resolveSpecs(ws, options.models)
     // fastify is imported here, not at the top: its import (~0.1 s) then overlaps with the workers' start-up.
     const {buildApp} = await import('../server/app.js')
     await started
@@ -207,7 +213,7 @@ export async function createServer(options: ServerOptions): Promise<Server> {
     logDb?.close()
     await started.catch(() => {})
     await pool.close()
-    ws?.db.close()
+    ws.db.close()
     throw error
   }
 }

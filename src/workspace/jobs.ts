@@ -7,7 +7,7 @@ import {dirname} from 'node:path'
 import {UsageError} from '../errors.js'
 import {fsyncDirSync} from './atomic.js'
 import {currentProcess, processAlive} from './lock.js'
-import {newId, now} from './runs.js'
+import {newId, now, rowByIdPrefix} from './runs.js'
 import type {Workspace} from './workspace.js'
 
 export type JobStatus = 'running' | 'publishing' | 'finished' | 'failed'
@@ -83,8 +83,6 @@ export interface JobRecord {
   readonly error: {readonly code: string | null; readonly message: string} | null
   readonly mlprojVersion: string | null
 }
-
-export const JOB_ID_PATTERN = /^[0-9a-f]{4,32}$/
 
 export interface StartJob {
   readonly modelRef: string
@@ -376,24 +374,16 @@ function toRecord(ws: Workspace, row: JobRow): JobRecord {
 
 /** A job by id or unique id prefix (at least 4 characters). */
 export function getJob(ws: Workspace, idOrPrefix: string): JobRecord {
-  const key = idOrPrefix.toLowerCase()
-  if (!JOB_ID_PATTERN.test(key)) {
-    throw new UsageError('E_USAGE_JOB_ID', `"${idOrPrefix}" is not a job id`, {
-      hint: 'job ids are hexadecimal, e.g. 3f9a1c2b7d4e; a unique prefix of 4+ characters works; see mlproj jobs list',
-    })
-  }
-  const rows = ws.db.prepare(`SELECT * FROM batch_jobs WHERE id LIKE ? || '%' LIMIT 2`).all(key) as JobRow[]
-  if (rows.length === 0) {
-    throw new UsageError('E_USAGE_JOB_NOT_FOUND', `no batch job with id ${idOrPrefix} in ${ws.dir}`, {
-      hint: 'list jobs with: mlproj jobs list',
-    })
-  }
-  if (rows.length > 1) {
-    throw new UsageError('E_USAGE_JOB_ID', `job id prefix ${idOrPrefix} is ambiguous`, {
-      hint: 'give more characters of the id',
-    })
-  }
-  return toRecord(ws, rows[0]!)
+  const row = rowByIdPrefix<JobRow>(ws, idOrPrefix, idOrPrefix, {
+    noun: 'job',
+    code: 'E_USAGE_JOB_ID',
+    select: 'SELECT * FROM batch_jobs WHERE id',
+    notFound: () =>
+      new UsageError('E_USAGE_JOB_NOT_FOUND', `no batch job with id ${idOrPrefix} in ${ws.dir}`, {
+        hint: 'list jobs with: mlproj jobs list',
+      }),
+  })
+  return toRecord(ws, row)
 }
 
 export interface ListJobs {

@@ -1,7 +1,7 @@
 // Experiments and runs: a run starts as "running", and finishes (params, metrics, artifacts in one
 // transaction) or fails with its error. Runs whose process died are found and marked failed.
 import {randomBytes} from 'node:crypto'
-import {ModelError, UsageError} from '../errors.js'
+import {type MlprojError, ModelError, UsageError} from '../errors.js'
 import type {Workspace} from './workspace.js'
 
 export type RunStatus = 'running' | 'finished' | 'failed'
@@ -50,7 +50,8 @@ export interface RunRecord {
   readonly importance?: readonly FeatureImportance[]
 }
 
-export const RUN_ID_PATTERN = /^[0-9a-f]{4,32}$/
+/** Run and job ids: 12 hexadecimal digits; commands take a unique prefix of 4 or more. */
+export const ID_PATTERN = /^[0-9a-f]{4,32}$/
 
 export function newId(): string {
   return randomBytes(6).toString('hex')
@@ -274,24 +275,44 @@ function toRecord(ws: Workspace, row: RunRow): RunRecord {
 
 /** A run by id or unique id prefix (at least 4 characters), like git. */
 export function getRun(ws: Workspace, idOrPrefix: string): RunRecord {
-  const key = idOrPrefix.replace(/^run:/, '').toLowerCase()
-  if (!RUN_ID_PATTERN.test(key)) {
-    throw new UsageError('E_USAGE_RUN_ID', `"${idOrPrefix}" is not a run id`, {
-      hint: 'run ids are hexadecimal, e.g. 3f9a1c2b7d4e; a unique prefix of 4+ characters works; see mlproj runs list',
+  const row = rowByIdPrefix<RunRow>(ws, idOrPrefix.replace(/^run:/, ''), idOrPrefix, {
+    noun: 'run',
+    code: 'E_USAGE_RUN_ID',
+    select: `${RUN_SELECT} WHERE r.id`,
+    notFound: () =>
+      new ModelError('E_MODEL_RUN_NOT_FOUND', `no run with id ${idOrPrefix} in ${ws.dir}`, {
+        hint: 'list runs with: mlproj runs list',
+      }),
+  })
+  return toRecord(ws, row)
+}
+
+/** How rowByIdPrefix finds and names one kind of record. */
+export interface IdLookup {
+  /** What the id names, in messages ("run", "job"); `mlproj <noun>s list` lists them. */
+  readonly noun: string
+  /** Error code of an id that is not one, or of a prefix that several ids share. */
+  readonly code: string
+  /** SQL up to the id column: `LIKE ? || '%'` follows. */
+  readonly select: string
+  readonly notFound: () => MlprojError
+}
+
+/** The row whose id is `key` or starts with it (4+ hexadecimal characters, case-insensitive). */
+export function rowByIdPrefix<R>(ws: Workspace, key: string, idOrPrefix: string, lookup: IdLookup): R {
+  const {noun, code} = lookup
+  const prefix = key.toLowerCase()
+  if (!ID_PATTERN.test(prefix)) {
+    throw new UsageError(code, `"${idOrPrefix}" is not a ${noun} id`, {
+      hint: `${noun} ids are hexadecimal, e.g. 3f9a1c2b7d4e; a unique prefix of 4+ characters works; see mlproj ${noun}s list`,
     })
   }
-  const rows = ws.db.prepare(`${RUN_SELECT} WHERE r.id LIKE ? || '%' LIMIT 2`).all(key) as RunRow[]
-  if (rows.length === 0) {
-    throw new ModelError('E_MODEL_RUN_NOT_FOUND', `no run with id ${idOrPrefix} in ${ws.dir}`, {
-      hint: 'list runs with: mlproj runs list',
-    })
-  }
+  const rows = ws.db.prepare(`${lookup.select} LIKE ? || '%' LIMIT 2`).all(prefix) as R[]
+  if (rows.length === 0) throw lookup.notFound()
   if (rows.length > 1) {
-    throw new UsageError('E_USAGE_RUN_ID', `run id prefix ${idOrPrefix} is ambiguous`, {
-      hint: 'give more characters of the id',
-    })
+    throw new UsageError(code, `${noun} id prefix ${idOrPrefix} is ambiguous`, {hint: 'give more characters of the id'})
   }
-  return toRecord(ws, rows[0]!)
+  return rows[0]!
 }
 
 export interface ListRuns {

@@ -116,6 +116,24 @@ describe('predict-batch killed at a named point', () => {
   }
 })
 
+describe('a killed job seen from query', () => {
+  it('shows as failed in `query … FROM jobs`, not as running, without another command in between', async () => {
+    const inputs = await makeInputs('inputs-query')
+    const out = join(dir, 'out-query')
+    const killed = await mlproj(['predict-batch', 'gen', '--input', inputs, '--output', `${out}/`], {
+      cwd: dir,
+      env: {MLPROJ_TEST_CRASH_AT: 'scoring'},
+    })
+    expect(killed.code, killed.stderr).toBe(-1)
+    // When
+    const sql = `SELECT status, error_code FROM jobs WHERE output LIKE '${out}/%'`
+    const query = await mlproj(['query', sql, '--format', 'json'], {cwd: dir})
+    // Then
+    expect(query.code, query.stderr).toBe(0)
+    expect(JSON.parse(query.stdout)).toEqual([{status: 'failed', error_code: 'E_JOB_INTERRUPTED'}])
+  })
+})
+
 describe('predict-batch killed from outside at arbitrary moments', () => {
   it('never leaves a partial file, and the next run completes the work exactly once', async () => {
     const inputs = await makeInputs('inputs-external')
