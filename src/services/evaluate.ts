@@ -19,7 +19,7 @@ import {Predictor} from '../runtime/predictor.js'
 import {recordEvaluation} from '../workspace/evaluations.js'
 import {resolveModel} from '../workspace/registry.js'
 import {type DatasetRecord, type FeatureImportance, getRun} from '../workspace/runs.js'
-import {type LocateOptions, openWorkspace} from '../workspace/workspace.js'
+import {type LocateOptions, withWorkspace} from '../workspace/workspace.js'
 import {datasetRecord, loadTable, withSource} from './inputs.js'
 
 export interface EvaluateOptions {
@@ -61,8 +61,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const progress = options.onProgress ?? (() => {})
   const warnings: string[] = []
   const gates = options.gates.map(parseGate)
-  const ws = await openWorkspace(options.workspace)
-  try {
+  return withWorkspace(options.workspace, async ws => {
     const model = resolveModel(ws, options.model)
     const {signature} = model
     const bytes = await readFile(join(ws.dir, model.artifactDir, 'model.onnx'))
@@ -132,9 +131,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
         warnings,
       }
     })
-  } finally {
-    ws.db.close()
-  }
+  })
 }
 
 function scoreRegression(truth: Column, predicted: Float64Array): RegressionMetrics {

@@ -1,6 +1,6 @@
 // `mlproj jobs list` and `mlproj jobs show`: batch prediction jobs as plain data, dead jobs settled first.
 import {getJob, type JobRecord, type JobStatus, listJobs as listJobRecords, reapStaleJobs} from '../workspace/jobs.js'
-import {type LocateOptions, openWorkspace} from '../workspace/workspace.js'
+import {type LocateOptions, withWorkspace} from '../workspace/workspace.js'
 
 export interface ListJobsOptions {
   readonly workspace: LocateOptions
@@ -11,21 +11,15 @@ export interface ListJobsOptions {
 }
 
 export async function listJobs(options: ListJobsOptions): Promise<{jobs: JobRecord[]}> {
-  const ws = await openWorkspace(options.workspace)
-  try {
+  return withWorkspace(options.workspace, ws => {
     reapStaleJobs(ws)
     return {jobs: listJobRecords(ws, {model: options.model, status: options.status, limit: options.limit})}
-  } finally {
-    ws.db.close()
-  }
+  })
 }
 
 export async function showJob(options: {workspace: LocateOptions; jobId: string}): Promise<JobRecord> {
-  const ws = await openWorkspace(options.workspace)
-  try {
+  return withWorkspace(options.workspace, ws => {
     reapStaleJobs(ws)
     return getJob(ws, options.jobId)
-  } finally {
-    ws.db.close()
-  }
+  })
 }

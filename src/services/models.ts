@@ -6,15 +6,10 @@ import {
   type ModelVersion,
   listModels as registryModels,
 } from '../workspace/registry.js'
-import {type LocateOptions, openWorkspace} from '../workspace/workspace.js'
+import {type LocateOptions, withWorkspace} from '../workspace/workspace.js'
 
 export async function listModels(options: {workspace: LocateOptions}): Promise<{models: ModelSummary[]}> {
-  const ws = await openWorkspace({...options.workspace, readOnly: true})
-  try {
-    return {models: registryModels(ws)}
-  } finally {
-    ws.db.close()
-  }
+  return withWorkspace({...options.workspace, readOnly: true}, ws => ({models: registryModels(ws)}))
 }
 
 export interface ShowModelResult {
@@ -26,13 +21,10 @@ export interface ShowModelResult {
 }
 
 export async function showModel(options: {workspace: LocateOptions; name: string}): Promise<ShowModelResult> {
-  const ws = await openWorkspace({...options.workspace, readOnly: true})
-  try {
+  return withWorkspace({...options.workspace, readOnly: true}, ws => {
     const versions = listVersions(ws, options.name)
     const aliases: Record<string, number> = {}
     for (const v of versions) for (const a of v.aliases) aliases[a] = v.version
     return {name: options.name, aliases, versions, evaluations: listEvaluations(ws, options.name).slice(0, 10)}
-  } finally {
-    ws.db.close()
-  }
+  })
 }

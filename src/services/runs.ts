@@ -10,7 +10,7 @@ import {
   type RunStatus,
   reapStaleRuns,
 } from '../workspace/runs.js'
-import {type LocateOptions, openWorkspace} from '../workspace/workspace.js'
+import {type LocateOptions, withWorkspace} from '../workspace/workspace.js'
 
 export interface ListRunsOptions {
   readonly workspace: LocateOptions
@@ -23,8 +23,7 @@ export interface ListRunsOptions {
 
 export async function listRuns(options: ListRunsOptions): Promise<{runs: RunRecord[]}> {
   const sort = options.sort ? parseSort(options.sort) : undefined
-  const ws = await openWorkspace(options.workspace)
-  try {
+  return withWorkspace(options.workspace, ws => {
     reapStaleRuns(ws)
     if (options.experiment && !experimentExists(ws, options.experiment)) {
       throw new UsageError('E_USAGE_EXPERIMENT', `no experiment named "${options.experiment}"`, {
@@ -34,9 +33,7 @@ export async function listRuns(options: ListRunsOptions): Promise<{runs: RunReco
     return {
       runs: listRunRecords(ws, {experiment: options.experiment, sort, status: options.status, limit: options.limit}),
     }
-  } finally {
-    ws.db.close()
-  }
+  })
 }
 
 function parseSort(sort: string): {metric: string; direction: 'higher' | 'lower'} {
@@ -52,11 +49,8 @@ function parseSort(sort: string): {metric: string; direction: 'higher' | 'lower'
 }
 
 export async function showRun(options: {workspace: LocateOptions; runId: string}): Promise<RunRecord> {
-  const ws = await openWorkspace(options.workspace)
-  try {
+  return withWorkspace(options.workspace, ws => {
     reapStaleRuns(ws)
     return getRun(ws, options.runId)
-  } finally {
-    ws.db.close()
-  }
+  })
 }

@@ -8,7 +8,7 @@ import {Predictor} from '../runtime/predictor.js'
 import {writeDirAtomic} from '../workspace/atomic.js'
 import {checkAlias, checkModelName, type ModelVersion, registerVersion} from '../workspace/registry.js'
 import {getRun, newId} from '../workspace/runs.js'
-import {type LocateOptions, openWorkspace} from '../workspace/workspace.js'
+import {type LocateOptions, withWorkspace} from '../workspace/workspace.js'
 import {sha256} from './util.js'
 
 export interface SaveOptions {
@@ -35,8 +35,7 @@ export async function save(options: SaveOptions): Promise<SaveResult> {
   }
   checkModelName(options.name)
   for (const alias of options.aliases) checkAlias(alias)
-  const ws = await openWorkspace(options.workspace)
-  try {
+  return withWorkspace(options.workspace, async ws => {
     let version: ModelVersion
     if (options.runId) {
       const run = getRun(ws, options.runId)
@@ -93,7 +92,5 @@ export async function save(options: SaveOptions): Promise<SaveResult> {
     }
     options.onProgress?.(`registered ${version.name}:${version.version}${version.aliases.map(a => ` @${a}`).join('')}`)
     return {...version, artifactPath: join(ws.dir, version.artifactDir, 'model.onnx')}
-  } finally {
-    ws.db.close()
-  }
+  })
 }

@@ -1,7 +1,7 @@
 // `mlproj tables list`: the tables saved by `query --save-as`, and the workspace's own tables that queries can name.
 import {WORKSPACE_TABLES} from '../query/workspace-tables.js'
 import {listSavedTables, type SavedTable} from '../workspace/tables.js'
-import {type LocateOptions, openWorkspace} from '../workspace/workspace.js'
+import {type LocateOptions, withWorkspace} from '../workspace/workspace.js'
 
 export interface TablesResult {
   readonly saved: readonly SavedTable[]
@@ -10,13 +10,8 @@ export interface TablesResult {
 }
 
 export async function listTables(options: {readonly workspace: LocateOptions}): Promise<TablesResult> {
-  const ws = await openWorkspace({...options.workspace, readOnly: true})
-  try {
-    return {
-      saved: listSavedTables(ws),
-      workspace: WORKSPACE_TABLES.map(t => ({name: t.name, description: t.description, available: t.exists(ws)})),
-    }
-  } finally {
-    ws.db.close()
-  }
+  return withWorkspace({...options.workspace, readOnly: true}, ws => ({
+    saved: listSavedTables(ws),
+    workspace: WORKSPACE_TABLES.map(t => ({name: t.name, description: t.description, available: t.exists(ws)})),
+  }))
 }

@@ -93,6 +93,16 @@ export async function initWorkspace(root: string): Promise<{dir: string; created
   return {dir, created: !existed}
 }
 
+/** Opens the workspace, runs `body` with it, and closes its database however `body` ends. */
+export async function withWorkspace<T>(options: LocateOptions, body: (ws: Workspace) => T | Promise<T>): Promise<T> {
+  const ws = await openWorkspace(options)
+  try {
+    return await body(ws)
+  } finally {
+    ws.db.close()
+  }
+}
+
 export async function openWorkspace(options: LocateOptions = {}): Promise<Workspace> {
   const cwd = options.cwd ?? process.cwd()
   let root = await findWorkspaceRoot(options)
