@@ -72,13 +72,12 @@ export class TreeThreads implements TreeParallelism {
     const threads = TreeThreads.threads()
     const split = Math.ceil(nFeatures / 2)
     const build = (rows: Int32Array, start: number, end: number, hist: Float64Array) => {
-      const m = wasm.loadRows(rows, start, end)
-      const target = wasm.target(hist)
-      if (threads < 2 || m * nFeatures < MIN_PARALLEL_CELLS) {
-        wasm.run(m, 0, nFeatures, target)
-        wasm.finish(hist, 0, nFeatures)
+      if (threads < 2 || (end - start) * nFeatures < MIN_PARALLEL_CELLS) {
+        wasm.build(rows, start, end, hist)
         return
       }
+      const m = wasm.loadRows(rows, start, end)
+      const target = wasm.target(hist)
       this.startWorker(wasm)
       const c = this.control
       c[CONTROL.m] = m

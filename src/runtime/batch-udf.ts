@@ -62,9 +62,8 @@ export async function registerBatchFunction(
   const inputType = duck.STRUCT(
     Object.fromEntries(signature.inputs.map(i => [i.name, i.type === 'numeric' ? duck.DOUBLE : duck.VARCHAR])),
   )
-  const classes = signature.classes ?? []
-  // The Predictor derives such labels from the probabilities (as the model does): each is a class.
-  const byIndex = classes.length > 0 && signature.outputs.labelFromProbabilities === true
+  // Labels derived from the probabilities are classes: the label field can hold the class index.
+  const byIndex = predictor.labelFromProbabilities
   const fieldType = (c: PredictionColumn): DuckDBType =>
     c.kind !== 'label' ? duck.DOUBLE : byIndex ? duck.INTEGER : c.labelType === 'integer' ? duck.BIGINT : duck.VARCHAR
   let rows = 0
@@ -96,8 +95,8 @@ export async function registerBatchFunction(
     }),
   )
   const names = signature.inputs.map(i => i.name)
-  const labels = (c: PredictionColumn) =>
-    `[${classes.map(k => (c.kind === 'label' && c.labelType === 'integer' ? `${BigInt(k)}::BIGINT` : literal(k))).join(', ')}]`
+  const labels = (c: PredictionColumn & {kind: 'label'}) =>
+    `[${(signature.classes ?? []).map(k => (c.labelType === 'integer' ? `${BigInt(k)}::BIGINT` : literal(k))).join(', ')}]`
   return {
     name: options.name,
     columns,

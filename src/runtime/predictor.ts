@@ -33,7 +33,12 @@ interface InputGroup {
 
 export class Predictor {
   private readonly groups: readonly InputGroup[]
-  /** The outputs each run fetches: the probabilities alone when the label follows from them. */
+  /**
+   * Whether runs fetch the probabilities alone and derive the label (signature.outputs.labelFromProbabilities):
+   * every label is then one of `classes`.
+   */
+  readonly labelFromProbabilities: boolean
+  /** The outputs each run fetches. */
   private readonly fetches: readonly string[]
 
   private constructor(
@@ -53,10 +58,8 @@ export class Predictor {
       columns: columns.sort((a, b) => (a.index ?? 0) - (b.index ?? 0)),
     }))
     const {outputs} = signature
-    this.fetches =
-      outputs.labelFromProbabilities && outputs.probabilities && classes && classes.length > 0
-        ? [outputs.probabilities]
-        : session.outputNames
+    this.labelFromProbabilities = Boolean(outputs.labelFromProbabilities && outputs.probabilities && classes?.length)
+    this.fetches = this.labelFromProbabilities ? [outputs.probabilities!] : session.outputNames
   }
 
   /**

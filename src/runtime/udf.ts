@@ -66,8 +66,8 @@ interface CategoryText {
 
 /** A model that predicts synchronously: the Predictor's tensors and decoding around a native session's `run`. */
 export class SyncPredictor {
-  /** The native session's fetches, by the output names the Predictor asks for. */
-  private readonly fetches = new Map<string, Record<string, null>>()
+  /** The native session's fetches, by the list of output names the Predictor asks for (one of two lists). */
+  private readonly fetches = new Map<readonly string[], Record<string, null>>()
   private readonly categoryText: ReadonlyMap<string, CategoryText>
 
   private constructor(
@@ -103,14 +103,18 @@ export class SyncPredictor {
     return this.predictor.signature
   }
 
+  /** See Predictor.labelFromProbabilities. */
+  get labelFromProbabilities(): boolean {
+    return this.predictor.labelFromProbabilities
+  }
+
   /** Predicts every row of the frame, blocking until ONNX Runtime is done. */
   predict(frame: Frame): ModelOutput {
     return this.predictor.predictWith((feeds, names) => {
-      const key = names.join('\n')
-      let fetches = this.fetches.get(key)
+      let fetches = this.fetches.get(names)
       if (!fetches) {
         fetches = Object.fromEntries(names.map(name => [name, null]))
-        this.fetches.set(key, fetches)
+        this.fetches.set(names, fetches)
       }
       try {
         return this.session.run(feeds, fetches, {})
