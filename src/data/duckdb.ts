@@ -13,6 +13,15 @@ export async function duckdb(): Promise<DuckDBConnection> {
   return (await connection).connection
 }
 
+/**
+ * A connection of its own, for a streamed result: any other statement on a connection ends the stream it has
+ * open, and the process-wide connection is shared by whatever runs concurrently. Close it after use.
+ */
+export async function ownConnection(): Promise<DuckDBConnection> {
+  await duckdb()
+  return (await connection!).instance.connect()
+}
+
 /** Quotes an identifier for DuckDB SQL: column names may hold spaces, quotes and slashes. */
 export function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`

@@ -6,6 +6,7 @@ import {Worker} from 'node:worker_threads'
 import type {HistogramFn} from '../ml/tree/grower.js'
 import type {TreeParallelism} from '../ml/tree/parallel.js'
 import {histogramKernel, histogramModule, WasmHistogram} from '../ml/tree/wasm-histogram.js'
+import {binParallel} from './bins.js'
 import {growForestParallel, trainingThreads} from './forest.js'
 
 /** Below this many row × feature cells a node's histogram is faster on one thread than handed out. */
@@ -98,6 +99,7 @@ export class TreeThreads implements TreeParallelism {
     return Object.assign(build, {allocate: () => wasm.allocate()})
   }
 
+  bin = binParallel
   forest = growForestParallel
 
   close(): void {

@@ -125,7 +125,7 @@ export class Predictor {
    * Predicts `rows` of the frame in chunks, so that tensors stay small whatever the frame's size; the
    * outputs are concatenated in row order.
    */
-  async predictRows(frame: Frame, rows: Int32Array, chunkRows = 65_536): Promise<ModelOutput> {
+  async predictRows(frame: Frame, rows: Int32Array, chunkRows = 16_384): Promise<ModelOutput> {
     const parts: ModelOutput[] = []
     for (let s = 0; s < rows.length; s += chunkRows)
       parts.push(await this.predict(takeRows(frame, rows.subarray(s, s + chunkRows))))
@@ -165,7 +165,9 @@ export class Predictor {
       return new Tensor('string', data, dims)
     }
     if (spec.elemType === 'double' && width === 1 && columns[0]!.kind === 'numeric') {
-      return new Tensor('float64', columns[0]!.values, dims)
+      // ONNX Runtime takes the array as it is, but not from shared memory (loaded columns live there).
+      const values = columns[0]!.values
+      return new Tensor('float64', values.buffer instanceof SharedArrayBuffer ? values.slice() : values, dims)
     }
     const values = columns.map(c => numericValues(c, spec))
     const fill = <T extends {[i: number]: number | bigint}>(out: T, convert: (v: number) => number | bigint): T => {

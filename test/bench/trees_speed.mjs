@@ -274,6 +274,20 @@ function report(title, tools, runs, reference, bound, rows, tiny) {
       `| ${t.name} | ${rs.length} | ${median(wall).toFixed(2)} (${Math.min(...wall).toFixed(2)}–${Math.max(...wall).toFixed(2)}) | ${median(rs.map(r => r.cpu)).toFixed(2)} | ${rss.toFixed(0)} | ${fixed ? (rss - fixed).toFixed(0) : '–'} | ${(rss / dataMb).toFixed(2)} |`,
     )
   }
+  // Memory: the data-dependent part of mlproj's peak (above the same command's peak on 200 rows, which is Node,
+  // DuckDB and ONNX Runtime loaded: ~190 MB whatever the data) against 3 × the data as float64.
+  const fixed = tiny?.mlproj
+  if (summary.mlproj && fixed) {
+    const above = summary.mlproj.rss - fixed
+    const memoryHolds = above <= dataMb
+    console.log(
+      `\nMemory: mlproj's median peak ${summary.mlproj.rss.toFixed(0)} MB − its 200-row peak ${fixed.toFixed(0)} MB = ${above.toFixed(0)} MB against 3 × data as float64 = ${dataMb.toFixed(0)} MB — ${memoryHolds ? 'holds' : 'DOES NOT HOLD'}`,
+    )
+    if (!memoryHolds)
+      failures.push(
+        `${title.split(':')[0]} memory: ${above.toFixed(0)} MB above the fixed cost > ${dataMb.toFixed(0)} MB`,
+      )
+  }
   // Per-pair ratios: mlproj against each other tool in the same round.
   const ratios = {}
   for (const t of tools.filter(x => x.name !== 'mlproj')) {

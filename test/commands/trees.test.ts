@@ -164,17 +164,23 @@ describe('--algo auto', () => {
 
 describe('worker threads', () => {
   it('give the same forest and boosted trees as one thread (MLPROJ_THREADS=1)', async () => {
-    // Large enough that training uses the worker thread (10,000 rows × 30 features × 100 trees).
-    const lines = [`label,${Array.from({length: 30}, (_, j) => `f${j}`).join(',')}`]
-    const rng = new Rng(7)
-    const next = () => rng.nextFloat() * 2 - 1
-    for (let i = 0; i < 10_000; i++) {
-      const x = Array.from({length: 30}, next)
-      lines.push(`${x[0]! + x[1]! * x[2]! + 0.3 * next() > 0 ? 1 : 0},${x.map(v => v.toFixed(4)).join(',')}`)
+    // Large enough that training uses the worker threads: the forest's trees (10,000 rows × 30 features × 100
+    // trees), gbdt's binning (40,000 × 30 cells) and histograms.
+    const write = async (name: string, rows: number) => {
+      const lines = [`label,${Array.from({length: 30}, (_, j) => `f${j}`).join(',')}`]
+      const rng = new Rng(7)
+      const next = () => rng.nextFloat() * 2 - 1
+      for (let i = 0; i < rows; i++) {
+        const x = Array.from({length: 30}, next)
+        lines.push(`${x[0]! + x[1]! * x[2]! + 0.3 * next() > 0 ? 1 : 0},${x.map(v => v.toFixed(4)).join(',')}`)
+      }
+      await import('node:fs/promises').then(fs => fs.writeFile(`${dir}/${name}`, `${lines.join('\n')}\n`))
+      return `${dir}/${name}`
     }
-    const file = `${dir}/wide.csv`
-    await import('node:fs/promises').then(fs => fs.writeFile(file, `${lines.join('\n')}\n`))
-    for (const algo of ['forest', 'gbdt']) {
+    for (const [algo, file] of [
+      ['forest', await write('wide.csv', 10_000)],
+      ['gbdt', await write('long.csv', 40_000)],
+    ] as const) {
       const one = await mlprojJson<TrainDoc>(['train', file, '--target', 'label', '--algo', algo], {
         cwd: dir,
         env: {MLPROJ_THREADS: '1'},

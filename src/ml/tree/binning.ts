@@ -4,6 +4,7 @@ import type {Frame} from '../frame.js'
 import type {Preprocessor} from '../preprocess.js'
 import {levelMap} from '../preprocess.js'
 import {Rng} from '../rng.js'
+import type {TreeParallelism} from './parallel.js'
 
 /** Bin index of missing values (and, for categories, of unseen or rare ones); 255 real bins sit below it. */
 export const MISSING_BIN = 255
@@ -54,33 +55,72 @@ export function featureColumns(pre: Preprocessor, frame: Frame): Float64Array[] 
   })
 }
 
-/** Allocates byte storage; worker threads need a SharedArrayBuffer to see it. */
-export type ByteAllocator = (length: number) => Uint8Array
+/** What binning needs, for this thread or a worker: each feature is binned independently of the others. */
+export interface BinJob {
+  readonly columns: readonly Float64Array[]
+  readonly categorical: readonly boolean[]
+  readonly rows: Int32Array
+  readonly maxBins: number
+  /** The seed of each feature's quantile sample: the bins do not depend on which thread fits them. */
+  readonly seeds: Uint32Array
+}
 
-/** Fits the bins on the given rows and bins them (rows in the given order become rows 0..n-1). */
+/** Every feature's bins, column-major (feature f's rows at f × nRows). */
+export interface BinnedColumns {
+  readonly columns: Uint8Array
+  readonly features: FeatureBins[]
+  readonly hasMissing: Uint8Array
+}
+
+/** Fits feature f's bins on the job's rows and writes each row's bin into `out`. */
+export function binFeature(job: BinJob, f: number, out: Uint8Array): {spec: FeatureBins; missing: number} {
+  const column = job.columns[f]!
+  const spec = job.categorical[f]
+    ? fitCategorical(column, job.rows, job.maxBins)
+    : fitNumeric(column, job.rows, job.maxBins, new Rng(job.seeds[f]!))
+  return {spec, missing: applyBins(spec, column, job.rows, out)}
+}
+
+/**
+ * Fits the bins on the given rows and bins them (rows in the given order become rows 0..n-1). `parallel` may
+ * bin the features on several threads; the result is the same.
+ */
 export function binData(
   columns: readonly Float64Array[],
   categorical: readonly boolean[],
   rows: Int32Array,
   maxBins: number,
   seed: number,
-  allocate: ByteAllocator = length => new Uint8Array(length),
+  parallel?: TreeParallelism,
 ): BinnedData {
   const n = rows.length
   const p = columns.length
-  const byColumn = new Uint8Array(p * n)
+  const rng = new Rng(seed)
+  const job: BinJob = {
+    columns,
+    categorical,
+    rows,
+    maxBins,
+    seeds: Uint32Array.from({length: p}, () => rng.nextUint32()),
+  }
+  const binned = parallel?.bin?.(job) ?? binColumns(job)
+  const bins = new Uint8Array(p * n)
+  transpose(binned.columns, p, n, bins)
+  return {nRows: n, nFeatures: p, bins, ...binned}
+}
+
+function binColumns(job: BinJob): BinnedColumns {
+  const n = job.rows.length
+  const p = job.columns.length
+  const columns = new Uint8Array(p * n)
   const hasMissing = new Uint8Array(p)
   const features: FeatureBins[] = []
-  const rng = new Rng(seed)
   for (let f = 0; f < p; f++) {
-    const column = columns[f]!
-    const spec = categorical[f] ? fitCategorical(column, rows, maxBins) : fitNumeric(column, rows, maxBins, rng)
+    const {spec, missing} = binFeature(job, f, columns.subarray(f * n, (f + 1) * n))
     features.push(spec)
-    hasMissing[f] = applyBins(spec, column, rows, byColumn.subarray(f * n, (f + 1) * n))
+    hasMissing[f] = missing
   }
-  const bins = allocate(p * n)
-  transpose(byColumn, p, n, bins)
-  return {nRows: n, nFeatures: p, bins, columns: byColumn, features, hasMissing}
+  return {columns, features, hasMissing}
 }
 
 /** out (cols × rows) = in (rows × cols) transposed, in cache-sized blocks. */

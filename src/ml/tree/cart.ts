@@ -4,6 +4,7 @@
 import {UsageError} from '../../errors.js'
 import {type BinnedData, binData} from './binning.js'
 import {type GrowParams, growTree} from './grower.js'
+import type {TreeParallelism} from './parallel.js'
 import type {Criterion} from './split.js'
 import {addTreePredictions, type FlatTree, featureImportance, type Importance} from './tree.js'
 
@@ -135,8 +136,8 @@ export function growCartTree(
 }
 
 /** Bins the training rows and takes their targets; shared by every tree of a forest. */
-export function treeData(input: TreeInput, maxBins: number, seed: number): TreeData {
-  const data = binData(input.columns, input.categorical, input.rows, maxBins, seed)
+export function treeData(input: TreeInput, maxBins: number, seed: number, parallel?: TreeParallelism): TreeData {
+  const data = binData(input.columns, input.categorical, input.rows, maxBins, seed, parallel)
   return {data, y: Float64Array.from(input.rows, r => input.y[r]!), nClasses: input.nClasses}
 }
 

@@ -98,7 +98,7 @@ export function fitForest(
   checkCartParams(params)
   const criterion = resolveCriterion(params.criterion, input.nClasses)
   const maxFeatures = resolveMaxFeatures(params.maxFeatures, input.columns.length, input.nClasses > 0)
-  const d = treeData(input, params.maxBins, seed)
+  const d = treeData(input, params.maxBins, seed, parallel)
   const growth: ForestTreeParams = {...params, criterion, maxFeatures}
   const seeds = treeSeeds(seed, params.nEstimators)
   const trees = parallel?.forest?.(d, growth, seeds) ?? Array.from(seeds, s => growForestTree(d, growth, s))

@@ -67,7 +67,7 @@ export function fitGbdt(input: GbdtInput, params: GbdtParams, seed: number): Gbd
     fitRows = Int32Array.from(split.train, i => input.rows[i]!)
     validRows = Int32Array.from(split.test, i => input.rows[i]!)
   }
-  const data = binData(input.columns, input.categorical, fitRows, params.maxBins, seed)
+  const data = binData(input.columns, input.categorical, fitRows, params.maxBins, seed, input.parallel)
   const n = data.nRows
   const y = Float64Array.from(fitRows, r => input.y[r]!)
   const all = Int32Array.from({length: n}, (_, i) => i)
@@ -104,6 +104,9 @@ export function fitGbdt(input: GbdtInput, params: GbdtParams, seed: number): Gbd
   let bestLoss = Number.POSITIVE_INFINITY
   let bestIteration = 0
   const inSample = new Uint8Array(n)
+  // Each tree reorders its rows in place; the buffers are reused from tree to tree.
+  const rowBuffer = new Int32Array(n)
+  const scratch = new Int32Array(n)
   for (let iteration = 0; iteration < params.nEstimators; iteration++) {
     objective.gradients(score, y, all, grad, hess)
     const sample = params.baggingFraction < 1 ? bag(n, params.baggingFraction, rng) : all
@@ -113,13 +116,15 @@ export function fitGbdt(input: GbdtInput, params: GbdtParams, seed: number): Gbd
       for (const r of sample) inSample[r] = 1
     }
     for (let j = 0; j < k; j++) {
-      const rows = Int32Array.from(sample)
+      const rows = rowBuffer.subarray(0, sample.length)
+      rows.set(sample)
       const grown = growTree(
         {
           data,
           grad: grad[j]!,
           hess: hess[j]!,
           rows,
+          scratch,
           sampleFeatures: features ? () => features : undefined,
           histogram: input.parallel?.histogram(data.bins, n, data.nFeatures, grad[j]!, hess[j]!, 1),
         },

@@ -49,6 +49,8 @@ export interface GrowInput {
   readonly draw?: (n: number) => number
   /** A histogram builder (e.g. spread over worker threads); defaults to building in this thread. */
   readonly histogram?: HistogramFn
+  /** Scratch space of at least rows.length, to reuse across trees; allocated when absent. */
+  readonly scratch?: Int32Array
 }
 
 export interface GrownTree {
@@ -76,7 +78,7 @@ export function growTree(input: GrowInput, params: GrowParams): GrownTree {
   const k = params.k
   const c = k + 2
   const nF = data.nFeatures
-  const partition = new Int32Array(rows.length)
+  const partition = input.scratch ?? new Int32Array(rows.length)
   const pool: Float64Array[] = []
   const take = () => pool.pop() ?? input.histogram?.allocate?.() ?? new Float64Array(histogramSize(nF, k))
   const build: HistogramFn =

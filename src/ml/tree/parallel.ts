@@ -1,11 +1,14 @@
 // How tree learners may use more than one thread, as an interface: ml/ stays free of Node APIs, and the
 // training service passes in an implementation backed by worker threads (src/parallel/).
+import type {BinJob, BinnedColumns} from './binning.js'
 import type {TreeData} from './cart.js'
 import type {ForestTreeParams} from './forest.js'
 import type {HistogramFn} from './grower.js'
 import type {FlatTree} from './tree.js'
 
 export interface TreeParallelism {
+  /** The job's features binned on several threads (binning.binFeature for each); undefined to bin on this one. */
+  bin?(job: BinJob): BinnedColumns | undefined
   /** A histogram builder over these binned rows and gradients, or undefined to build on this thread. */
   histogram(
     bins: Uint8Array,
