@@ -290,11 +290,17 @@ async function checkParquetNames(files: readonly string[], where: (file: string)
  * The DuckDB table expression reading `files`. `types` fixes column types by name (for JSON it must name every
  * column); without it DuckDB detects them.
  */
+export interface ReadOptions {
+  /** CSV: the bytes DuckDB reads at a time per thread (its default, 32 MiB, suits throughput over memory). */
+  readonly bufferBytes?: number
+}
+
 export function tableExpression(
   files: readonly string[],
   format: DataFormat,
   dialect?: CsvDialect,
   types?: Readonly<Record<string, string>>,
+  options: ReadOptions = {},
 ): string {
   const list = `[${files.map(pathLiteral).join(', ')}]`
   if (format === 'parquet') return `read_parquet(${list})`
@@ -314,7 +320,7 @@ export function tableExpression(
     `read_csv(${list}, delim = ${literal(d.delimiter)}, quote = '"', escape = '"', header = ${d.header}` +
     `, skip = 0, comment = '', strict_mode = true, nullstr = ${literalList(NULL_STRINGS)}${names}` +
     `, auto_type_candidates = ['BIGINT', 'DOUBLE', 'TIME', 'DATE', 'TIMESTAMP', 'VARCHAR']` +
-    `${typeStruct ? `, types = ${typeStruct}` : ''})`
+    `${typeStruct ? `, types = ${typeStruct}` : ''}${options.bufferBytes ? `, buffer_size = ${options.bufferBytes}` : ''})`
   )
 }
 
@@ -323,9 +329,10 @@ export function retypedExpression(
   source: DataSource,
   types: Readonly<Record<string, string>>,
   files: readonly string[] = source.files,
+  options: ReadOptions = {},
 ): string {
   if (source.format === 'parquet') return tableExpression(files, 'parquet')
-  return tableExpression(files, source.format, source.dialect, {...columnTypes(source.columns), ...types})
+  return tableExpression(files, source.format, source.dialect, {...columnTypes(source.columns), ...types}, options)
 }
 
 /**

@@ -18,15 +18,25 @@ export function trainTestSplit(nRows: number, testSize: number, seed: number, st
   const isTest = new Uint8Array(nRows)
   if (testSize > 0) {
     if (strata) {
-      const groups = new Map<number, number[]>()
-      for (let i = 0; i < nRows; i++) {
-        const g = strata[i]!
-        const rows = groups.get(g)
-        if (rows) rows.push(i)
-        else groups.set(g, [i])
+      // Each class's rows, ascending, side by side in one array (a counting sort by class).
+      const counts = new Map<number, number>()
+      for (let i = 0; i < nRows; i++) counts.set(strata[i]!, (counts.get(strata[i]!) ?? 0) + 1)
+      const keys = [...counts.keys()].sort((a, b) => a - b)
+      const start = new Map<number, number>()
+      let offset = 0
+      for (const key of keys) {
+        start.set(key, offset)
+        offset += counts.get(key)!
       }
-      for (const key of [...groups.keys()].sort((a, b) => a - b)) {
-        const rows = Int32Array.from(groups.get(key)!)
+      const next = new Map(start)
+      const byClass = new Int32Array(nRows)
+      for (let i = 0; i < nRows; i++) {
+        const at = next.get(strata[i]!)!
+        byClass[at] = i
+        next.set(strata[i]!, at + 1)
+      }
+      for (const key of keys) {
+        const rows = byClass.subarray(start.get(key)!, start.get(key)! + counts.get(key)!)
         rng.shuffle(rows)
         let take = Math.round(testSize * rows.length)
         if (take === 0 && rows.length >= 2) take = 1

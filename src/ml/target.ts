@@ -72,12 +72,15 @@ export function encodeTarget(column: Column, task: Task, where: string): Target 
 
 /** Rows whose target is present. */
 export function labelledRows(target: Target): Int32Array {
-  const rows: number[] = []
-  for (let i = 0; i < target.y.length; i++) {
+  const labelled = (i: number) => {
     const v = target.y[i]!
-    if (target.task === 'classification' ? v >= 0 : !Number.isNaN(v)) rows.push(i)
+    return target.task === 'classification' ? v >= 0 : !Number.isNaN(v)
   }
-  return Int32Array.from(rows)
+  let n = 0
+  for (let i = 0; i < target.y.length; i++) if (labelled(i)) n++
+  const rows = new Int32Array(n)
+  for (let i = 0, at = 0; i < target.y.length; i++) if (labelled(i)) rows[at++] = i
+  return rows
 }
 
 export function takeTarget<T extends Target>(target: T, rows: Int32Array): T {

@@ -103,6 +103,9 @@ export class TreeThreads implements TreeParallelism {
   forest = growForestParallel
 
   close(): void {
+    // The memory goes with the fit: scoring and export follow in the same process.
+    this.wasm = undefined
+    this.binsSource = undefined
     if (!this.worker) return
     Atomics.store(this.control, CONTROL.stop, 1)
     Atomics.store(this.control, CONTROL.job, ++this.sequence)
