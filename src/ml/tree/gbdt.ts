@@ -104,9 +104,10 @@ export function fitGbdt(input: GbdtInput, params: GbdtParams, seed: number): Gbd
   let bestLoss = Number.POSITIVE_INFINITY
   let bestIteration = 0
   const inSample = new Uint8Array(n)
-  // Each tree reorders its rows in place; the buffers are reused from tree to tree.
-  const rowBuffer = new Int32Array(n)
-  const scratch = new Int32Array(n)
+  // Each tree reorders its rows in place; the buffers are reused from tree to tree, in shared memory so that
+  // worker threads can partition them (HistogramFn.partition).
+  const rowBuffer = new Int32Array(new SharedArrayBuffer(4 * n))
+  const scratch = new Int32Array(new SharedArrayBuffer(4 * n))
   for (let iteration = 0; iteration < params.nEstimators; iteration++) {
     objective.gradients(score, y, all, grad, hess)
     const sample = params.baggingFraction < 1 ? bag(n, params.baggingFraction, rng) : all

@@ -31,7 +31,26 @@ export interface GrowParams extends SplitConstraints {
  */
 export type HistogramFn = ((rows: Int32Array, start: number, end: number, hist: Float64Array) => void) & {
   readonly allocate?: () => Float64Array | undefined
+  /**
+   * The stable partition of rows[start..end) shared between threads; returns the left count, or undefined to
+   * partition on this thread.
+   */
+  readonly partition?: RowPartition<number | undefined>
 }
+
+/**
+ * Partitions rows[start..end) by goesLeft[bin] of the feature whose bins start at `offset` of the column-major
+ * bins (BinnedData.columns); `scratch` is as long as `rows`.
+ */
+export type RowPartition<R> = (
+  columns: Uint8Array,
+  offset: number,
+  rows: Int32Array,
+  scratch: Int32Array,
+  start: number,
+  end: number,
+  goesLeft: Uint8Array,
+) => R
 
 export interface GrowInput {
   readonly data: BinnedData
@@ -166,7 +185,18 @@ export function growTree(input: GrowInput, params: GrowParams): GrownTree {
     const node = leaf.node
     const f = split.feature
     const mask = split.leftBins ? binMask(split.leftBins) : null
-    const nLeft = partitionRows(data, rows, partition, start[node]!, end[node]!, f, split.bin, mask, split.missingLeft)
+    const nLeft = partitionRows(
+      data,
+      rows,
+      partition,
+      start[node]!,
+      end[node]!,
+      f,
+      split.bin,
+      mask,
+      split.missingLeft,
+      input.histogram?.partition,
+    )
     const leftTotals = split.left
     const rightTotals = new Float64Array(c)
     for (let j = 0; j < c; j++) rightTotals[j] = leaf.totals[j]! - leftTotals[j]!
@@ -271,9 +301,8 @@ function binMask(leftBins: Uint8Array): Uint8Array {
 }
 
 /**
- * Stable partition of rows[start..end) into left then right; returns the left count. Each row is written to both
- * sides and only the counter of its side moves: no branch on the data, which mispredicts every other row on a
- * balanced split (2.7× faster on 400k rows).
+ * Stable partition of rows[start..end) into left then right; returns the left count. A histogram builder that
+ * runs on several threads may share the work (HistogramFn.partition).
  */
 function partitionRows(
   data: BinnedData,
@@ -285,23 +314,45 @@ function partitionRows(
   bin: number,
   mask: Uint8Array | null,
   missingLeft: boolean,
+  parallel: HistogramFn['partition'],
 ): number {
-  const col = data.columns.subarray(f * data.nRows, (f + 1) * data.nRows)
   // goesLeft[b] is 1 when the rows in bin b go left.
   const goesLeft = new Uint8Array(HIST_BINS)
   for (let b = 0; b < HIST_BINS; b++) goesLeft[b] = mask ? mask[b]! : b <= bin ? 1 : 0
   goesLeft[MISSING_BIN] = missingLeft ? 1 : 0
+  const offset = f * data.nRows
+  const shared = parallel?.(data.columns, offset, rows, scratch, start, end, goesLeft)
+  if (shared !== undefined) return shared
+  const nLeft = partitionHalf(data.columns, offset, rows, scratch, start, end, goesLeft)
+  rows.set(scratch.subarray(start, end - nLeft), start + nLeft)
+  return nLeft
+}
+
+/**
+ * One pass of the stable partition: the left rows of rows[start..end) move to its front, in order, and the right
+ * ones go to scratch[start..), in order; returns the left count. Each row is written to both sides and only the
+ * counter of its side moves: no branch on the data, which mispredicts every other row on a balanced split (2.7×
+ * faster on 400k rows). Self-contained: worker threads run it from its source text.
+ */
+export const partitionHalf: RowPartition<number> = function partitionHalf(
+  columns,
+  offset,
+  rows,
+  scratch,
+  start,
+  end,
+  goesLeft,
+) {
   let l = start
-  let r = 0
+  let r = start
   for (let i = start; i < end; i++) {
     const row = rows[i]!
-    const g = goesLeft[col[row]!]!
+    const g = goesLeft[columns[offset + row]!]!
     rows[l] = row
     scratch[r] = row
     l += g
     r += 1 - g
   }
-  rows.set(scratch.subarray(0, r), l)
   return l - start
 }
 
