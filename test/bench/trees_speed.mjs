@@ -5,7 +5,8 @@
 //   /usr/bin/time. Bound: mlproj's median wall time ≤ 1.5 × HistGradientBoosting's (its faster configuration).
 // - forest: `mlproj train --algo forest` (100 trees) on 100,000 × 30 rows against RandomForestClassifier(n_jobs=-1).
 //   Bound: mlproj's median wall time ≤ RandomForest's.
-// - memory: peak RSS of each against 3 × rows × 30 × 8 bytes, and each tool's peak on a 200-row table.
+// - memory: peak RSS of each against 3 × rows × 30 × 8 bytes, and each tool's peak on a 200-row table (its fixed
+//   cost). Bound: mlproj's median peak minus its fixed cost ≤ 3 × rows × 30 × 8 bytes.
 // - ONNX: gbdt with 500 trees × 31 leaves: file size, its trees and leaves, and `mlproj evaluate` on it.
 // Exits 1 when a bound does not hold or a command fails.
 import {spawn, spawnSync} from 'node:child_process'
