@@ -156,6 +156,28 @@ describe('text where numbers are required', () => {
   })
 })
 
+describe('row capacity', () => {
+  it('loads a CSV into shared memory, each column exactly as long as the rows read', async () => {
+    const path = await tmp.file('capacity.csv', `i,v\n${rows(20_000, i => String(i % 7))}\n`)
+    const {frame} = await readAll(path)
+    expect(frame.nRows).toBe(20_000)
+    for (const column of frame.columns) {
+      const values = column.kind === 'numeric' ? column.values : column.codes
+      expect(values).toHaveLength(20_000)
+      expect(values.buffer).toBeInstanceOf(SharedArrayBuffer)
+    }
+    expect(numbers(frame, 'i')[19_999]).toBe(19_999)
+    expect(numbers(frame, 'v')[19_999]).toBe(19_999 % 7)
+  })
+
+  it('loads Parquet into arrays sized by its row count', async () => {
+    const path = await copyTo('SELECT range AS i FROM range(5000)', join(tmp.dir, 'count.parquet'), 'parquet')
+    const {frame} = await readAll(path)
+    expect(frame.nRows).toBe(5000)
+    expect(numbers(frame, 'i').at(-1)).toBe(4999)
+  })
+})
+
 describe('reading DuckDB vectors', () => {
   // load.ts copies DOUBLE vectors through the private `items` array of @duckdb/node-api. If an upgrade renames
   // it, loading stays correct (slow path) but ~per-value slower: this test is the alarm.
