@@ -95,7 +95,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
           kind: signature.task === 'regression' ? 'numeric' : targetKind === 'numeric' ? 'numeric' : 'categorical',
         },
       ])
-      const output = await predictor.predict(input.frame)
+      // In chunks: the model's input tensors stay small whatever the table's size.
+      const all = Int32Array.from({length: input.frame.nRows}, (_, i) => i)
+      const output = await predictor.predictRows(input.frame, all)
       const truth = findColumn(input.frame, targetName)!
       const details =
         signature.task === 'regression'
