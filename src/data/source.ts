@@ -286,15 +286,15 @@ async function checkParquetNames(files: readonly string[], where: (file: string)
   }
 }
 
-/**
- * The DuckDB table expression reading `files`. `types` fixes column types by name (for JSON it must name every
- * column); without it DuckDB detects them.
- */
 export interface ReadOptions {
   /** CSV: the bytes DuckDB reads at a time per thread (its default, 32 MiB, suits throughput over memory). */
   readonly bufferBytes?: number
 }
 
+/**
+ * The DuckDB table expression reading `files`. `types` fixes column types by name (for JSON it must name every
+ * column); without it DuckDB detects them.
+ */
 export function tableExpression(
   files: readonly string[],
   format: DataFormat,
