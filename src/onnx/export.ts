@@ -198,7 +198,6 @@ function modelGraph(g: GraphBuilder, pipeline: FittedPipeline, design: DesignMat
         withSets?.name ?? features,
         model.trees.map((tree, t) => ({tree, targets: [model.treeClass[t]!]})),
         model.k,
-        'SUM',
         'raw_scores',
         featureMap,
         withSets?.indicators,
@@ -289,7 +288,6 @@ function averagedTreesGraph(
     features,
     model.trees.map(tree => ({tree, targets})),
     model.k,
-    'SUM',
     'tree_sum',
     featureMap,
   )

@@ -32,6 +32,7 @@ export type AttrValue =
   | number
   | string
   | number[]
+  | Int32Array
   | string[]
   | {float: number}
   | {floats: number[]}
@@ -41,6 +42,9 @@ export type AttrValue =
 function attribute(name: string, value: AttrValue): onnxProto.onnx.IAttributeProto {
   if (typeof value === 'number') return {name, type: AttrType.INT, i: value}
   if (typeof value === 'string') return {name, type: AttrType.STRING, s: Buffer.from(value, 'utf8')}
+  // Long lists stay typed arrays, which encodeNode writes packed; protobufjs gets short ones as plain arrays.
+  if (value instanceof Int32Array)
+    return {name, type: AttrType.INTS, ints: (value.length >= PACKED_MIN ? value : Array.from(value)) as number[]}
   if (Array.isArray(value)) {
     if (value.every(v => typeof v === 'string')) {
       return {name, type: AttrType.STRINGS, strings: (value as string[]).map(v => Buffer.from(v, 'utf8'))}
@@ -141,9 +145,9 @@ export class GraphBuilder {
    */
   encode(options: EncodeOptions): Uint8Array {
     const {graph, ...model} = this.proto(options)
-    const parts: Uint8Array[] = (graph.node ?? []).map(node => field(GRAPH_NODE, encodeNode(node)))
+    const parts = (graph.node ?? []).flatMap(node => field(GRAPH_NODE, encodeNode(node)))
     parts.push(onnx.GraphProto.encode({...graph, node: []}).finish())
-    return concat([onnx.ModelProto.encode(model).finish(), field(MODEL_GRAPH, concat(parts))])
+    return concat([onnx.ModelProto.encode(model).finish(), ...field(MODEL_GRAPH, parts)])
   }
 
   /** The model as an onnx-proto object (what `encode` writes). */
@@ -197,21 +201,22 @@ const ATTRIBUTE_INTS = 8
 /** Integer lists at least this long are written as packed varints (see GraphBuilder.encode). */
 const PACKED_MIN = 1024
 
-function encodeNode(node: onnxProto.onnx.INodeProto): Uint8Array {
+/** A node's encoding, in pieces (see field). */
+function encodeNode(node: onnxProto.onnx.INodeProto): Uint8Array[] {
   const attributes = node.attribute ?? []
-  if (!attributes.some(isLargeInts)) return onnx.NodeProto.encode(node).finish()
+  if (!attributes.some(isLargeInts)) return [onnx.NodeProto.encode(node).finish()]
   // Attributes keep their order: each is appended as its own field after the rest of the node.
   const parts = [onnx.NodeProto.encode({...node, attribute: []}).finish()]
   for (const a of attributes) {
     const bytes = isLargeInts(a)
-      ? concat([
+      ? [
           onnx.AttributeProto.encode({name: a.name, type: a.type}).finish(),
-          field(ATTRIBUTE_INTS, packedVarints(a.ints as number[])),
-        ])
-      : onnx.AttributeProto.encode(a).finish()
-    parts.push(field(NODE_ATTRIBUTE, bytes))
+          ...field(ATTRIBUTE_INTS, [packedVarints(a.ints as number[])]),
+        ]
+      : [onnx.AttributeProto.encode(a).finish()]
+    parts.push(...field(NODE_ATTRIBUTE, bytes))
   }
-  return concat(parts)
+  return parts
 }
 
 function isLargeInts(a: onnxProto.onnx.IAttributeProto): boolean {
@@ -239,7 +244,7 @@ function writeVarint(out: Uint8Array, at: number, v: number): number {
   return at
 }
 
-function packedVarints(values: readonly number[]): Uint8Array {
+function packedVarints(values: ArrayLike<number> & Iterable<number>): Uint8Array {
   let size = 0
   for (const v of values) size += varintLength(v)
   const out = new Uint8Array(size)
@@ -248,13 +253,16 @@ function packedVarints(values: readonly number[]): Uint8Array {
   return out
 }
 
-/** A length-delimited field: key (number << 3 | 2), length, bytes. */
-function field(number: number, bytes: Uint8Array): Uint8Array {
+/**
+ * A length-delimited field (key = number << 3 | 2, length, bytes) over bytes given in pieces, returned in pieces:
+ * a model is copied into one buffer once, at the end, rather than once per level of nesting.
+ */
+function field(number: number, bytes: readonly Uint8Array[]): Uint8Array[] {
   const key = number * 8 + 2
-  const out = new Uint8Array(varintLength(key) + varintLength(bytes.length) + bytes.length)
-  const at = writeVarint(out, writeVarint(out, 0, key), bytes.length)
-  out.set(bytes, at)
-  return out
+  const length = bytes.reduce((n, p) => n + p.length, 0)
+  const head = new Uint8Array(varintLength(key) + varintLength(length))
+  writeVarint(head, writeVarint(head, 0, key), length)
+  return [head, ...bytes]
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

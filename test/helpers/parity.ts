@@ -1,9 +1,13 @@
 // Shared pieces of the ONNX parity tests: loading a dataset as a frame, "damaged" copies of rows (missing
-// values and categories never seen in training), and the largest difference between two outputs.
+// values and categories never seen in training), the largest difference between two outputs, and the check
+// that ONNX Runtime predicts what the in-memory pipeline does.
 import {expect} from 'vitest'
 import {loadFrame} from '../../src/data/load.js'
 import {openSource} from '../../src/data/source.js'
 import {type Column, categoricalColumn, type Frame, numericColumn} from '../../src/ml/frame.js'
+import {type FittedPipeline, predictPipeline} from '../../src/ml/pipeline.js'
+import {type ExportedModel, exportPipeline} from '../../src/onnx/export.js'
+import {Predictor} from '../../src/runtime/predictor.js'
 import {dataset} from './cli.js'
 
 /** Probabilities and values of ONNX Runtime vs the in-memory model (both double precision: ~1e-12 in practice). */
@@ -49,4 +53,23 @@ export function damaged(frame: Frame): Frame {
       )
     }),
   }
+}
+
+/**
+ * Exports the pipeline, loads it into ONNX Runtime and checks that it predicts on each frame what the in-memory
+ * pipeline predicts: identical labels, probabilities or values within TOLERANCE. Returns the export.
+ */
+export async function expectParity(pipeline: FittedPipeline, frames: readonly Frame[]): Promise<ExportedModel> {
+  const exported = exportPipeline(pipeline, 'test')
+  const predictor = await Predictor.load(exported.bytes, exported.signature, 'test model')
+  for (const frame of frames) {
+    const expected = predictPipeline(pipeline, frame)
+    const actual = await predictor.predict(frame)
+    if (pipeline.target.task === 'classification') {
+      expect(Array.from(actual.classIndex!)).toEqual(Array.from(expected.labels!))
+      expect(actual.labels).toEqual(Array.from(expected.labels!, i => pipeline.target.classes![i]))
+      expect(maxAbsDiff(expected.probabilities!, actual.probabilities!)).toBeLessThan(TOLERANCE)
+    } else expect(maxAbsDiff(expected.values!, actual.values!)).toBeLessThan(TOLERANCE)
+  }
+  return exported
 }

@@ -8,14 +8,13 @@ import {describe, expect, it} from 'vitest'
 import {ALGORITHMS} from '../../src/ml/algorithms.js'
 import {categoricalColumn, type Frame, numericColumn, takeRows} from '../../src/ml/frame.js'
 import {resolveParams} from '../../src/ml/params.js'
-import {type FittedPipeline, fitPipeline, predictPipeline} from '../../src/ml/pipeline.js'
+import {fitPipeline} from '../../src/ml/pipeline.js'
 import {Rng} from '../../src/ml/rng.js'
 import {trainTestSplit} from '../../src/ml/split.js'
 import {encodeTarget, inferTask, labelledRows, type Task, takeTarget} from '../../src/ml/target.js'
 import {exportPipeline} from '../../src/onnx/export.js'
 import {decodeModel} from '../../src/onnx/graph.js'
-import {Predictor} from '../../src/runtime/predictor.js'
-import {damaged, loadDataset, maxAbsDiff, TOLERANCE} from '../helpers/parity.js'
+import {damaged, expectParity, loadDataset} from '../helpers/parity.js'
 
 const GBDT = ALGORITHMS.gbdt!
 
@@ -35,22 +34,6 @@ async function fitCase(file: string, targetName: string, params: readonly string
     seed,
   )
   return {pipeline, test: takeRows(frame, split.test), task}
-}
-
-/** Exports, loads in ONNX Runtime and compares its predictions on each frame with the in-memory ones. */
-async function expectParity(pipeline: FittedPipeline, frames: readonly Frame[]) {
-  const exported = exportPipeline(pipeline, 'test')
-  const predictor = await Predictor.load(exported.bytes, exported.signature, 'test model')
-  for (const frame of frames) {
-    const expected = predictPipeline(pipeline, frame)
-    const actual = await predictor.predict(frame)
-    if (pipeline.target.task === 'classification') {
-      expect(Array.from(actual.classIndex!)).toEqual(Array.from(expected.labels!))
-      expect(actual.labels).toEqual(Array.from(expected.labels!, i => pipeline.target.classes![i]))
-      expect(maxAbsDiff(expected.probabilities!, actual.probabilities!)).toBeLessThan(TOLERANCE)
-    } else expect(maxAbsDiff(expected.values!, actual.values!)).toBeLessThan(TOLERANCE)
-  }
-  return exported
 }
 
 const CASES: Array<{file: string; target: string; task: Task; kind: string}> = [

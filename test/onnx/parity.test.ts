@@ -6,12 +6,12 @@ import {describe, expect, it} from 'vitest'
 import {ALGORITHMS, defaultAlgo} from '../../src/ml/algorithms.js'
 import {numericColumn, takeRows} from '../../src/ml/frame.js'
 import {resolveParams} from '../../src/ml/params.js'
-import {fitPipeline, predictPipeline} from '../../src/ml/pipeline.js'
+import {fitPipeline} from '../../src/ml/pipeline.js'
 import {trainTestSplit} from '../../src/ml/split.js'
 import {encodeTarget, inferTask, labelledRows, type Task, takeTarget} from '../../src/ml/target.js'
 import {exportPipeline} from '../../src/onnx/export.js'
 import {Predictor} from '../../src/runtime/predictor.js'
-import {damaged, loadDataset, maxAbsDiff, TOLERANCE} from '../helpers/parity.js'
+import {damaged, expectParity, loadDataset} from '../helpers/parity.js'
 
 const CASES: Array<{file: string; target: string; task: Task}> = [
   {file: 'breast_cancer.csv', target: 'diagnosis', task: 'classification'},
@@ -46,20 +46,7 @@ describe('ONNX Runtime reproduces the trained pipeline', () => {
     const algo = defaultAlgo(task)
     it(`agrees with ${algo} on ${file} → ${target}, clean and damaged rows`, async () => {
       const {pipeline, test} = await fitCase(file, target, algo)
-      const exported = exportPipeline(pipeline, 'test')
-      const predictor = await Predictor.load(exported.bytes, exported.signature, file)
-      for (const frame of [test, damaged(test)]) {
-        const expected = predictPipeline(pipeline, frame)
-        const actual = await predictor.predict(frame)
-        if (task === 'classification') {
-          expect(Array.from(actual.classIndex!)).toEqual(Array.from(expected.labels!))
-          expect(actual.labels).toEqual(Array.from(expected.labels!, i => pipeline.target.classes![i]))
-          expect(actual.probabilities!.length).toBe(expected.probabilities!.length)
-          expect(maxAbsDiff(expected.probabilities!, actual.probabilities!)).toBeLessThan(TOLERANCE)
-        } else {
-          expect(maxAbsDiff(expected.values!, actual.values!)).toBeLessThan(TOLERANCE)
-        }
-      }
+      await expectParity(pipeline, [test, damaged(test)])
     })
   }
 

@@ -9,13 +9,14 @@ import {openSource} from '../../src/data/source.js'
 import {ALGORITHMS} from '../../src/ml/algorithms.js'
 import {type Frame, takeRows} from '../../src/ml/frame.js'
 import {resolveParams} from '../../src/ml/params.js'
-import {fitPipeline, predictPipeline} from '../../src/ml/pipeline.js'
+import {fitPipeline} from '../../src/ml/pipeline.js'
 import {trainTestSplit} from '../../src/ml/split.js'
 import {encodeTarget, inferTask, labelledRows, takeTarget} from '../../src/ml/target.js'
 import {exportPipeline} from '../../src/onnx/export.js'
-import {Predictor} from '../../src/runtime/predictor.js'
+import {decodeModel} from '../../src/onnx/graph.js'
+import {ENSEMBLE_NODES} from '../../src/onnx/trees.js'
 import {dataset} from '../helpers/cli.js'
-import {damaged, maxAbsDiff, TOLERANCE} from '../helpers/parity.js'
+import {damaged, expectParity} from '../helpers/parity.js'
 
 async function fitCase(
   file: string,
@@ -69,20 +70,8 @@ const CASES: Array<{file: string; target: string; algo: string; params?: string[
 describe('ONNX Runtime reproduces trees and forests', () => {
   for (const {file, target, algo, params = []} of CASES) {
     it(`agrees with ${[algo, ...params].join(' ')} on ${file} → ${target}, clean and damaged rows`, async () => {
-      const {pipeline, test, task} = await fitCase(file, target, algo, params)
-      const exported = exportPipeline(pipeline, 'test')
-      const predictor = await Predictor.load(exported.bytes, exported.signature, file)
-      for (const frame of [test, damaged(test)]) {
-        const expected = predictPipeline(pipeline, frame)
-        const actual = await predictor.predict(frame)
-        if (task === 'classification') {
-          expect(Array.from(actual.classIndex!)).toEqual(Array.from(expected.labels!))
-          expect(actual.labels).toEqual(Array.from(expected.labels!, i => pipeline.target.classes![i]))
-          expect(maxAbsDiff(expected.probabilities!, actual.probabilities!)).toBeLessThan(TOLERANCE)
-        } else {
-          expect(maxAbsDiff(expected.values!, actual.values!)).toBeLessThan(TOLERANCE)
-        }
-      }
+      const {pipeline, test} = await fitCase(file, target, algo, params)
+      await expectParity(pipeline, [test, damaged(test)])
     })
   }
 })
@@ -104,4 +93,37 @@ describe('tree and forest export is deterministic', () => {
       exportPipeline((await fitCase('diabetes.csv', 'progression', 'tree', [], 7)).pipeline, 'test').bytes
     expect(Buffer.from(await exportFit()).equals(Buffer.from(await exportFit()))).toBe(true)
   })
+})
+
+describe('forests bigger than one TreeEnsemble node', () => {
+  /** Each TreeEnsemble node's output and size (splits + leaves). */
+  const ensembles = (bytes: Uint8Array) =>
+    decodeModel(bytes)
+      .graph!.node!.filter(n => n.opType === 'TreeEnsemble')
+      .map(n => {
+        const attr = (name: string) => n.attribute!.find(a => a.name === name)!
+        return {
+          output: n.output![0]!,
+          size: attr('nodes_featureids').ints!.length + Number(attr('leaf_weights').t!.dims![0]),
+        }
+      })
+  const cases = [
+    {file: 'diabetes.csv', target: 'progression', params: ['nEstimators=300']},
+    {file: 'penguins.csv', target: 'sex', params: ['nEstimators=1200']},
+  ]
+  for (const {file, target, params} of cases) {
+    it(`split into parts of at most ${ENSEMBLE_NODES} nodes added by a Sum, and agree (${file} → ${target})`, async () => {
+      const {pipeline, test} = await fitCase(file, target, 'forest', params)
+      const model = pipeline.model as Extract<typeof pipeline.model, {kind: 'forest'}>
+      const nodes = model.trees.reduce((n, t) => n + t.nNodes * t.nOutputs, 0)
+      expect(nodes).toBeGreaterThan(ENSEMBLE_NODES)
+      const exported = await expectParity(pipeline, [test, damaged(test)])
+      const parts = ensembles(exported.bytes)
+      expect(parts.length).toBeGreaterThanOrEqual(2)
+      expect(parts.reduce((n, p) => n + p.size, 0)).toBe(nodes)
+      for (const part of parts) expect(part.size).toBeLessThanOrEqual(ENSEMBLE_NODES)
+      const sum = decodeModel(exported.bytes).graph!.node!.find(n => n.opType === 'Sum')!
+      expect(sum.input).toEqual(parts.map(p => p.output))
+    })
+  }
 })
