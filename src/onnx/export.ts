@@ -14,12 +14,21 @@ export interface ExportedModel {
   readonly signature: Signature
 }
 
-export function exportPipeline(pipeline: FittedPipeline, producerVersion: string): ExportedModel {
+export interface ExportOptions {
+  /** Tree nodes per TreeEnsemble operator at most (trees.ts, ENSEMBLE_NODES by default). */
+  readonly ensembleNodes?: number
+}
+
+export function exportPipeline(
+  pipeline: FittedPipeline,
+  producerVersion: string,
+  options: ExportOptions = {},
+): ExportedModel {
   const signature = pipelineSignature(pipeline)
   const g = new GraphBuilder()
   const onnxNames = new Map(signature.inputs.map(i => [i.name, i.onnxName]))
   for (const input of signature.inputs) g.input(input.onnxName, input.elemType, ['N', 1])
-  modelGraph(g, pipeline, preprocessGraph(g, pipeline.preprocessor, onnxNames))
+  modelGraph(g, pipeline, preprocessGraph(g, pipeline.preprocessor, onnxNames), options)
   const bytes = g.encode({
     graphName: `mlproj_${pipeline.algo}`,
     docString: `${pipeline.algo} ${pipeline.target.task} model predicting "${pipeline.target.name}", trained by mlproj`,
@@ -158,7 +167,7 @@ function categoricalBlock(g: GraphBuilder, pre: Preprocessor, input: Categorical
   return g.op('Gather', [g.doubles(`${x}_onehot_table`, table, [l + 1, l]), flat], `${x}_onehot`, {axis: 0})
 }
 
-function modelGraph(g: GraphBuilder, pipeline: FittedPipeline, design: DesignMatrix): void {
+function modelGraph(g: GraphBuilder, pipeline: FittedPipeline, design: DesignMatrix, options: ExportOptions): void {
   const model: FittedModel = pipeline.model
   const nCols = pipeline.preprocessor.featureNames.length
   const {column} = design
@@ -201,6 +210,7 @@ function modelGraph(g: GraphBuilder, pipeline: FittedPipeline, design: DesignMat
         'raw_scores',
         featureMap,
         withSets?.indicators,
+        options.ensembleNodes,
       )
       const scores = g.op('Add', [raw, g.doubles('base_score', model.baseScore, [model.k])], 'scores')
       if (model.objective === 'squared_error') {
@@ -213,7 +223,7 @@ function modelGraph(g: GraphBuilder, pipeline: FittedPipeline, design: DesignMat
     }
     case 'tree':
     case 'forest':
-      averagedTreesGraph(g, pipeline, model, features, featureMap)
+      averagedTreesGraph(g, pipeline, model, features, featureMap, options)
       return
   }
 }
@@ -281,6 +291,7 @@ function averagedTreesGraph(
   model: Extract<FittedModel, {kind: 'tree' | 'forest'}>,
   features: string,
   featureMap: Int32Array,
+  options: ExportOptions,
 ): void {
   const targets = Array.from({length: model.k}, (_, j) => j)
   const sum = treeEnsemble(
@@ -290,6 +301,8 @@ function averagedTreesGraph(
     model.k,
     'tree_sum',
     featureMap,
+    undefined,
+    options.ensembleNodes,
   )
   const nTrees = model.trees.length
   const mean = nTrees > 1 ? g.op('Div', [sum, g.doubles('n_trees', [nTrees], [1])], 'tree_mean') : sum

@@ -8,11 +8,11 @@ import {type Algorithm, checkAlgoTask, defaultAlgo, getAlgorithm, modelImportanc
 import {type Frame, takeRows} from '../ml/frame.js'
 import {classificationMetrics, flattenMetrics, regressionMetrics} from '../ml/metrics.js'
 import {type Params, resolveParams} from '../ml/params.js'
-import {type FittedPipeline, fitPipeline, predictPipeline} from '../ml/pipeline.js'
+import {type FittedPipeline, fitPipeline, type Prediction, predictPipeline} from '../ml/pipeline.js'
 import {Rng} from '../ml/rng.js'
 import {trainTestSplit} from '../ml/split.js'
 import {encodeTarget, inferTask, labelledRows, type Target, type Task, takeTarget} from '../ml/target.js'
-import {exportPipeline} from '../onnx/export.js'
+import {type ExportedModel, exportPipeline} from '../onnx/export.js'
 import type {Signature} from '../onnx/signature.js'
 import {TreeThreads} from '../parallel/histograms.js'
 import {type ModelOutput, Predictor} from '../runtime/predictor.js'
@@ -347,14 +347,7 @@ async function fitAndRecord(
   progress(
     `training ${algo.name} on ${trainRows.length} rows × ${frame.columns.length} columns (${testRows.length} held out)`,
   )
-  const threads = new TreeThreads()
-  let pipeline: FittedPipeline
-  try {
-    pipeline = fitPipeline(frame, target, algo, params, options.seed, trainRows, threads)
-  } finally {
-    threads.close()
-  }
-  const exported = exportPipeline(pipeline, MLPROJ_VERSION)
+  const {exported, importance, expected} = fitAndExport(algo, params, data, options.seed)
   const predictor = await Predictor.load(exported.bytes, exported.signature, 'the exported model')
   const scored = sampleRows(trainRows, TRAIN_METRIC_ROWS, options.seed)
   const metrics: Record<string, Record<string, number>> = {
@@ -362,10 +355,9 @@ async function fitAndRecord(
   }
   if (testRows.length > 0) {
     const output = await predictor.predictRows(frame, testRows)
-    checkParity(pipeline, frame, testRows, output)
+    checkParity(expected!, output)
     metrics.test = splitMetrics(output, takeTarget(target, testRows))
   }
-  const importance = modelImportance(pipeline.model, pipeline.preprocessor)
   const artifactDir = join('artifacts', run.id)
   await writeDirAtomic(join(ws.dir, artifactDir), {
     'model.onnx': exported.bytes,
@@ -482,10 +474,35 @@ function splitMetrics(output: ModelOutput, target: Target): Record<string, numbe
   return flattenMetrics(classificationMetrics(target.y, output.classIndex!, target.classes, output.probabilities))
 }
 
+/**
+ * Fits the pipeline and keeps what the run needs of it: the ONNX export, the feature importance and the in-memory
+ * predictions on the first PARITY_ROWS test rows (undefined without test rows), which checkParity compares with
+ * ONNX Runtime's. The fitted trees themselves are not kept: a forest's can be larger than the data.
+ */
+function fitAndExport(
+  algo: Algorithm,
+  params: Params,
+  data: Prepared,
+  seed: number,
+): {exported: ExportedModel; importance: ReturnType<typeof modelImportance>; expected?: Prediction} {
+  const {frame, target, trainRows, testRows} = data
+  const threads = new TreeThreads()
+  let pipeline: FittedPipeline
+  try {
+    pipeline = fitPipeline(frame, target, algo, params, seed, trainRows, threads)
+  } finally {
+    threads.close()
+  }
+  return {
+    exported: exportPipeline(pipeline, MLPROJ_VERSION),
+    importance: modelImportance(pipeline.model, pipeline.preprocessor),
+    expected:
+      testRows.length > 0 ? predictPipeline(pipeline, takeRows(frame, testRows.subarray(0, PARITY_ROWS))) : undefined,
+  }
+}
+
 /** The exported graph must reproduce the in-memory model; a mismatch is a bug in mlproj, not in the data. */
-function checkParity(pipeline: FittedPipeline, frame: Frame, rows: Int32Array, onnx: ModelOutput): void {
-  const checked = rows.subarray(0, PARITY_ROWS)
-  const ts = predictPipeline(pipeline, takeRows(frame, checked))
+function checkParity(ts: Prediction, onnx: ModelOutput): void {
   const expected = ts.probabilities ?? ts.values!
   const actual = onnx.probabilities ?? onnx.values!
   let worst = 0

@@ -6,7 +6,7 @@ import {loadFrame} from '../../src/data/load.js'
 import {openSource} from '../../src/data/source.js'
 import {type Column, categoricalColumn, type Frame, numericColumn} from '../../src/ml/frame.js'
 import {type FittedPipeline, predictPipeline} from '../../src/ml/pipeline.js'
-import {type ExportedModel, exportPipeline} from '../../src/onnx/export.js'
+import {type ExportedModel, type ExportOptions, exportPipeline} from '../../src/onnx/export.js'
 import {Predictor} from '../../src/runtime/predictor.js'
 import {dataset} from './cli.js'
 
@@ -59,8 +59,12 @@ export function damaged(frame: Frame): Frame {
  * Exports the pipeline, loads it into ONNX Runtime and checks that it predicts on each frame what the in-memory
  * pipeline predicts: identical labels, probabilities or values within TOLERANCE. Returns the export.
  */
-export async function expectParity(pipeline: FittedPipeline, frames: readonly Frame[]): Promise<ExportedModel> {
-  const exported = exportPipeline(pipeline, 'test')
+export async function expectParity(
+  pipeline: FittedPipeline,
+  frames: readonly Frame[],
+  options: ExportOptions = {},
+): Promise<ExportedModel> {
+  const exported = exportPipeline(pipeline, 'test', options)
   const predictor = await Predictor.load(exported.bytes, exported.signature, 'test model')
   for (const frame of frames) {
     const expected = predictPipeline(pipeline, frame)

@@ -156,6 +156,11 @@ describe('gbdt categorical splits in ONNX', () => {
     )
     const exported = await expectParity(many, [rows, damaged(rows)])
     expect(splitModes(exported.bytes)).toEqual(new Set([0, 6]))
+    // Written as several TreeEnsemble operators, each with its own membership sets.
+    const parts = await expectParity(many, [rows, damaged(rows)], {ensembleNodes: 2_000})
+    const ensembles = decodeModel(parts.bytes).graph!.node!.filter(n => n.opType === 'TreeEnsemble')
+    expect(ensembles.length).toBeGreaterThan(3)
+    expect(ensembles.filter(n => n.attribute!.some(a => a.name === 'membership_values')).length).toBeGreaterThan(1)
   })
 })
 
