@@ -91,3 +91,46 @@ export function selectColumns(frame: Frame, names: readonly string[]): Frame {
   const byName = new Map(frame.columns.map(c => [c.name, c]))
   return {nRows: frame.nRows, columns: names.map(n => byName.get(n)!).filter(Boolean)}
 }
+
+/**
+ * The frames' rows one after the other. Every frame has the same columns in the same order; a categorical
+ * column's levels are those of the first frame, then each new one in order of appearance.
+ */
+export function concatFrames(frames: readonly Frame[]): Frame {
+  if (frames.length === 1) return frames[0]!
+  const nRows = frames.reduce((n, f) => n + f.nRows, 0)
+  const columns = frames[0]!.columns.map((first, k): Column => {
+    if (first.kind === 'numeric') {
+      const values = new Float64Array(nRows)
+      let at = 0
+      for (const f of frames) {
+        values.set((f.columns[k] as NumericColumn).values, at)
+        at += f.nRows
+      }
+      return numericColumn(first.name, values)
+    }
+    const codes = new Int32Array(nRows)
+    const levels: string[] = []
+    const index = new Map<string, number>()
+    let at = 0
+    for (const f of frames) {
+      const column = f.columns[k] as CategoricalColumn
+      const map = column.levels.map(level => {
+        let code = index.get(level)
+        if (code === undefined) {
+          code = levels.length
+          index.set(level, code)
+          levels.push(level)
+        }
+        return code
+      })
+      for (let i = 0; i < f.nRows; i++) {
+        const c = column.codes[i]!
+        codes[at + i] = c < 0 ? -1 : map[c]!
+      }
+      at += f.nRows
+    }
+    return categoricalColumn(first.name, codes, levels)
+  })
+  return {nRows, columns}
+}

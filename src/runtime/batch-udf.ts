@@ -13,10 +13,17 @@ import {type PredictionColumn, predictionColumns} from './outputs.js'
 import type {ModelOutput} from './predictor.js'
 import type {SyncPredictor} from './udf.js'
 
+/** What scores a chunk of rows synchronously: a SyncPredictor, or predictions made ahead in front of one. */
+export interface ChunkScorer {
+  predict(frame: Frame): ModelOutput
+}
+
 export interface BatchFunctionOptions {
   /** SQL name of the function: letters, digits and "_". */
   readonly name: string
   readonly predictor: SyncPredictor
+  /** Scores each chunk instead of the predictor (parallel/batch-scores.ts: predictions made ahead). */
+  readonly scorer?: ChunkScorer
   /** Names the model in error messages (e.g. churn:3). */
   readonly model: string
   /** Sees each chunk after it was scored: its input frame and the predictions. */
@@ -56,6 +63,7 @@ export async function registerBatchFunction(
   }
   const duck = await import('@duckdb/node-api')
   const {predictor} = options
+  const scorer = options.scorer ?? predictor
   const {signature} = predictor
   const columns = predictionColumns(signature)
   const nClasses = signature.classes?.length ?? 0
@@ -79,7 +87,7 @@ export async function registerBatchFunction(
         try {
           const n = input.rowCount
           const frame = predictor.frameFromStruct(input.getColumnVector(0) as DuckDBStructVector, n, options.model)
-          const predicted = predictor.predict(frame)
+          const predicted = scorer.predict(frame)
           const struct = output as DuckDBStructVector
           columns.forEach((column, k) => {
             writeColumn(struct.entryVectorAt(k), column, predicted, nClasses, n, byIndex)
@@ -100,7 +108,7 @@ export async function registerBatchFunction(
   return {
     name: options.name,
     columns,
-    call: args => `${options.name}({${names.map(n => `${literal(n)}: ${args[n] ?? 'NULL'}`).join(', ')}})`,
+    call: args => `${options.name}(${inputStruct(names, args)})`,
     select: field =>
       columns.map(c => {
         const sql = c.kind === 'label' && byIndex ? `${labels(c)}[${field(c.name)} + 1]` : field(c.name)
@@ -113,6 +121,11 @@ export async function registerBatchFunction(
       return failure
     },
   }
+}
+
+/** A STRUCT literal of one SQL expression per model input, by input name (NULL for one not given). */
+export function inputStruct(names: readonly string[], args: Readonly<Record<string, string>>): string {
+  return `{${names.map(n => `${literal(n)}: ${args[n] ?? 'NULL'}`).join(', ')}}`
 }
 
 /** The vector's private backing array (pinned @duckdb/node-api); undefined if its layout changed. */

@@ -52,7 +52,7 @@ export function ortVersion(): string {
  * (predict-batch, 2M rows of gbdt: 11.2 s against 12.5 s on one thread); other graphs take less time per vector
  * than handing it out (logistic: 4.6 s on one thread against 5.1 s), so they run on the calling thread.
  */
-function hasTreeEnsemble(bytes: Uint8Array): boolean {
+export function hasTreeEnsemble(bytes: Uint8Array): boolean {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('TreeEnsemble')
 }
 
@@ -68,15 +68,13 @@ interface CategoryText {
 export class SyncPredictor {
   /** The native session's fetches, by the list of output names the Predictor asks for (one of two lists). */
   private readonly fetches = new Map<readonly string[], Record<string, null>>()
-  private readonly categoryText: ReadonlyMap<string, CategoryText>
+  private readonly reader: StructReader
 
   private constructor(
     private readonly predictor: Predictor,
     private readonly session: NativeSession,
   ) {
-    this.categoryText = new Map(
-      predictor.signature.inputs.filter(i => i.type === 'categorical').map(i => [i.name, categoryText(i)]),
-    )
+    this.reader = new StructReader(predictor.signature)
   }
 
   static async load(bytes: Uint8Array, signature: Signature, where: string): Promise<SyncPredictor> {
@@ -126,6 +124,22 @@ export class SyncPredictor {
     }, frame)
   }
 
+  /** See StructReader.frame. */
+  frameFromStruct(rows: DuckDBStructVector, nRows: number, model: string): Frame {
+    return this.reader.frame(rows, nRows, model)
+  }
+}
+
+/** Reads a model's input columns from DuckDB vectors: the same frames wherever rows come from SQL. */
+export class StructReader {
+  private readonly categoryText: ReadonlyMap<string, CategoryText>
+
+  constructor(readonly signature: Signature) {
+    this.categoryText = new Map(
+      signature.inputs.filter(i => i.type === 'categorical').map(i => [i.name, categoryText(i)]),
+    )
+  }
+
   /**
    * The model's input columns read from a DuckDB STRUCT vector (a row `t` or a struct such as {'age': age}).
    * Fields are matched to the signature by name (exactly, else ignoring case); extra fields are ignored. SQL NULL
@@ -133,7 +147,7 @@ export class SyncPredictor {
    * scores as it does in predict-batch and evaluate. Numbers given for a categorical column take the text of the
    * training category they equal (1234 → "01234", true → "True"), since SQL readers type such columns themselves.
    */
-  frameFromStruct(rows: DuckDBStructVector, nRows: number, model: string): Frame {
+  frame(rows: DuckDBStructVector, nRows: number, model: string): Frame {
     const type = rows.type
     const names = type.entryNames
     const columns: Column[] = []

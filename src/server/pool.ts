@@ -2,9 +2,10 @@
 // Requests for the same model version that wait while every worker is busy are coalesced into one batch (one
 // `run`), so throughput grows with load and cores; an idle worker takes a lone request at once (no added delay).
 import {availableParallelism} from 'node:os'
-import {Worker} from 'node:worker_threads'
+import type {Worker} from 'node:worker_threads'
 import {ModelError} from '../errors.js'
 import type {Signature} from '../onnx/signature.js'
+import {spawnWorker} from '../parallel/spawn.js'
 import type {ModelOutput} from '../runtime/predictor.js'
 import type {RowBlock} from './rows.js'
 
@@ -69,14 +70,9 @@ interface Slot {
   ready: boolean
 }
 
-/** The compiled worker next to this file; from TypeScript sources (tests, bin/dev.js) tsx compiles it. */
+/** The worker next to this file (see spawnWorker). */
 function spawn(): Worker {
-  const url = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
-  if (url.pathname.endsWith('.ts')) {
-    const code = `import('tsx/esm/api').then(m => { m.register(); return import(${JSON.stringify(url.href)}) })`
-    return new Worker(code, {eval: true})
-  }
-  return new Worker(url)
+  return spawnWorker('worker', import.meta.url)
 }
 
 export class WorkerPool {

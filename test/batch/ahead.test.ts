@@ -1,0 +1,222 @@
+// predict-batch scoring ahead (parallel/batch-scores.ts): a tree ensemble on at least 200,000 rows is scored by
+// worker threads that read the input again, and the writer takes each chunk's predictions from shared memory.
+// The output must be what scoring on the calling thread (MLPROJ_BATCH_THREADS=0) writes: the same rows, columns,
+// labels and rejects, probabilities and values equal up to the order ONNX Runtime sums the trees in (its threads).
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {ALGORITHMS} from '../../src/ml/algorithms.js'
+import {categoricalColumn, type Frame, numericColumn} from '../../src/ml/frame.js'
+import {resolveParams} from '../../src/ml/params.js'
+import {fitPipeline} from '../../src/ml/pipeline.js'
+import {encodeTarget} from '../../src/ml/target.js'
+import {exportPipeline} from '../../src/onnx/export.js'
+import {PrefetchedScores} from '../../src/parallel/batch-scores.js'
+import {inputStruct} from '../../src/runtime/batch-udf.js'
+import {SyncPredictor} from '../../src/runtime/udf.js'
+import {mlproj, tempDir} from '../helpers/cli.js'
+import {type ErrorDoc, generatedRows, type JobRecord, predictBatch, readCsv, writeCsv} from './helpers.js'
+
+const ROWS = 300_000
+let dir: string
+let big: string
+/** The same rows with `b` missing every 97th row, an unseen region every 89th and text in `b` every 50,000th. */
+let damaged: string
+
+beforeAll(async () => {
+  dir = await tempDir('mlproj-ahead-')
+  expect((await mlproj(['init'], {cwd: dir})).code).toBe(0)
+  const train = generatedRows(3000, 1_000_000)
+  const trainFile = await writeCsv(dir, 'train.csv', train.header, train.rows)
+  for (const [name, target, ignore] of [
+    ['gen', 'label', 'id'],
+    ['gen-a', 'a', 'id,label'],
+  ] as const) {
+    const r = await mlproj(
+      [
+        'train',
+        trainFile,
+        '--target',
+        target,
+        '--ignore',
+        ignore,
+        '--algo',
+        'gbdt',
+        '--param',
+        'nEstimators=30',
+      ].concat(['--save', name, '--quiet']),
+      {cwd: dir},
+    )
+    expect(r.code, r.stderr).toBe(0)
+  }
+  const {header, rows} = generatedRows(ROWS)
+  big = await writeCsv(dir, 'big.csv', header, rows)
+  damaged = await writeCsv(
+    dir,
+    'damaged.csv',
+    header,
+    rows.map((line, i) => {
+      const cells = line.split(',')
+      if (i % 97 === 5) cells[2] = ''
+      if (i % 89 === 7) cells[3] = 'centre'
+      if (i % 50_000 === 123) cells[2] = 'oops'
+      return cells.join(',')
+    }),
+  )
+}, 300_000)
+
+/** Runs the job twice, scored ahead and on the calling thread; returns both runs' stderr and outputs. */
+async function bothWays(args: readonly string[]) {
+  const run = async (threads: string | undefined, out: string) => {
+    const r = await mlproj(['predict-batch', ...args, '--output', join(dir, out)], {
+      cwd: dir,
+      env: {MLPROJ_BATCH_THREADS: threads},
+    })
+    return {...r, rows: r.code === 0 ? await readCsv(join(dir, out)) : []}
+  }
+  const ahead = await run(undefined, `ahead-${args[0]}.csv`)
+  const calling = await run('0', `calling-${args[0]}.csv`)
+  return {ahead, calling}
+}
+
+function expectSameOutput(a: Record<string, string>[], b: Record<string, string>[], numeric: readonly string[]) {
+  expect(a.length).toBe(b.length)
+  expect(Object.keys(a[0]!)).toEqual(Object.keys(b[0]!))
+  let worst = 0
+  for (let i = 0; i < a.length; i++) {
+    for (const key of Object.keys(a[i]!)) {
+      if (numeric.includes(key)) worst = Math.max(worst, Math.abs(Number(a[i]![key]) - Number(b[i]![key])))
+      else if (a[i]![key] !== b[i]![key])
+        expect({row: i, key, value: a[i]![key]}).toEqual({row: i, key, value: b[i]![key]})
+    }
+  }
+  expect(worst).toBeLessThan(1e-12)
+}
+
+describe('predict-batch scores tree ensembles ahead on worker threads', () => {
+  it('writes what scoring on the calling thread writes (binary gbdt)', async () => {
+    const {ahead, calling} = await bothWays(['gen', '--input', big])
+    expect(ahead.code, ahead.stderr).toBe(0)
+    expect(calling.code, calling.stderr).toBe(0)
+    expect(ahead.stderr).toMatch(/scoring ahead on \d+ threads?/)
+    expect(ahead.stderr).not.toMatch(/scoring the rest on the calling thread/)
+    expect(calling.stderr).not.toMatch(/scoring ahead/)
+    expect(ahead.rows.length).toBe(ROWS)
+    expect(ahead.rows[0]).toHaveProperty('predicted_label')
+    expect(ahead.rows.some(r => r.predicted_label === '1') && ahead.rows.some(r => r.predicted_label === '0')).toBe(
+      true,
+    )
+    expectSameOutput(ahead.rows, calling.rows, ['probability'])
+  }, 120_000)
+
+  it('writes the same rows and rejects with --on-error skip, missing values and unseen categories (regression)', async () => {
+    const {ahead, calling} = await bothWays(['gen-a', '--input', damaged, '--on-error', 'skip', '--keep', 'id'])
+    expect(ahead.code, ahead.stderr).toBe(0)
+    expect(calling.code, calling.stderr).toBe(0)
+    expect(ahead.stderr).toMatch(/scoring ahead on \d+ threads?/)
+    expect(ahead.stderr).not.toMatch(/scoring the rest on the calling thread/)
+    expect(ahead.rows.length).toBe(ROWS - ROWS / 50_000)
+    expectSameOutput(ahead.rows, calling.rows, ['predicted_a'])
+    const rejects = (name: string) => readFile(join(dir, `${name}-gen-a.rejects.csv`), 'utf8')
+    expect(await rejects('ahead')).toBe(await rejects('calling'))
+  }, 120_000)
+
+  it('stops at the first bad row with exit 3 and writes nothing, as on the calling thread', async () => {
+    const r = await predictBatch(['gen', '--input', damaged, '--output', join(dir, 'failed.csv')], dir)
+    expect(r.code, r.stderr).toBe(3)
+    expect((r.json as ErrorDoc).error.message).toMatch(/line 125: column "b" holds "oops"/)
+    await expect(readFile(join(dir, 'failed.csv'))).rejects.toThrow()
+  }, 120_000)
+
+  it('rejects an MLPROJ_BATCH_THREADS that is not a whole number with exit 2', async () => {
+    const r = await mlproj(['predict-batch', 'gen', '--input', big, '--output', join(dir, 'x.csv')], {
+      cwd: dir,
+      env: {MLPROJ_BATCH_THREADS: 'many'},
+    })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/MLPROJ_BATCH_THREADS="many"/)
+  })
+
+  it('records the job as any other', async () => {
+    const r = await predictBatch(['gen', '--input', big, '--output', join(dir, 'recorded.csv')], dir)
+    expect(r.code, r.stderr).toBe(0)
+    const job = r.json as JobRecord
+    expect(job.status).toBe('finished')
+    expect(job.rows).toEqual({in: ROWS, out: ROWS, rejected: 0})
+  }, 120_000)
+})
+
+describe('PrefetchedScores', () => {
+  it('scores the rest itself when the rows it is given are not the rows the workers read', async () => {
+    const train = generatedRows(2000, 7)
+    const features: Frame = {
+      nRows: train.rows.length,
+      columns: [
+        numericColumn(
+          'a',
+          Float64Array.from(train.rows, l => Number(l.split(',')[1])),
+        ),
+        numericColumn(
+          'b',
+          Float64Array.from(train.rows, l => Number(l.split(',')[2])),
+        ),
+        categoricalColumn(
+          'region',
+          Int32Array.from(train.rows, l => ['north', 'south', 'east', 'west'].indexOf(l.split(',')[3]!)),
+          ['north', 'south', 'east', 'west'],
+        ),
+      ],
+    }
+    const y = numericColumn(
+      'label',
+      Float64Array.from(train.rows, l => Number(l.split(',')[4])),
+    )
+    const gbdt = ALGORITHMS.gbdt!
+    const pipeline = fitPipeline(
+      features,
+      encodeTarget(y, 'classification', 'inline'),
+      gbdt,
+      resolveParams('gbdt', gbdt.params, ['nEstimators=10']),
+      1,
+    )
+    const {bytes, signature} = exportPipeline(pipeline, 'test')
+    const fallback = await SyncPredictor.load(bytes, signature, 'inline')
+    const file = await writeCsv(await tempDir('mlproj-ahead-unit-'), 'rows.csv', train.header, train.rows)
+    const args = {a: 'CAST(a AS DOUBLE)', b: 'CAST(b AS DOUBLE)', region: 'CAST(region AS VARCHAR)'}
+    const reasons: string[] = []
+    const ahead = PrefetchedScores.start({
+      sql: `SELECT ${inputStruct(['a', 'b', 'region'], args)} FROM read_csv('${file}')`,
+      bytes,
+      signature,
+      model: 'inline',
+      fallback,
+      threads: 1,
+      onFallback: reason => reasons.push(reason),
+    })
+    try {
+      const part = (from: number, to: number, shift = 0): Frame => ({
+        nRows: to - from,
+        columns: features.columns.map(c =>
+          c.kind === 'numeric'
+            ? numericColumn(
+                c.name,
+                c.values.slice(from, to).map(v => v + shift),
+              )
+            : categoricalColumn(c.name, c.codes.slice(from, to), c.levels),
+        ),
+      })
+      const first = ahead.predict(part(0, 1000))
+      expect(reasons).toEqual([])
+      expect(Array.from(first.classIndex!)).toEqual(Array.from(fallback.predict(part(0, 1000)).classIndex!))
+      // Rows 1000–1999 with `a` moved: not the rows the workers scored.
+      const moved = part(1000, 2000, 1)
+      const second = ahead.predict(moved)
+      expect(reasons).toEqual(['row 1001 differs'])
+      const expected = fallback.predict(moved)
+      expect(Array.from(second.probabilities!)).toEqual(Array.from(expected.probabilities!))
+      expect(ahead.rowsAhead).toBe(1000)
+    } finally {
+      await ahead.close()
+    }
+  }, 60_000)
+})
