@@ -9,7 +9,7 @@
 // job scores the rest of its rows itself, on the calling thread, and stays exact.
 import {availableParallelism} from 'node:os'
 import {MessageChannel, type Worker} from 'node:worker_threads'
-import {DataError, ModelError, UsageError} from '../errors.js'
+import {DataError, ModelError} from '../errors.js'
 import type {Frame} from '../ml/frame.js'
 import type {Signature} from '../onnx/signature.js'
 import type {ChunkScorer} from '../runtime/batch-udf.js'
@@ -26,7 +26,7 @@ import {
   wakeAll,
 } from './batch-ring.js'
 import type {ReadJob, ScoreJob} from './batch-worker.js'
-import {spawnWorker} from './spawn.js'
+import {configuredThreads, spawnWorker} from './spawn.js'
 
 export interface PrefetchOptions {
   /** The reader's query: one STRUCT column of the model's inputs per row the writer will score, in its order. */
@@ -44,21 +44,12 @@ export interface PrefetchOptions {
 }
 
 /**
- * Scoring threads for large batch jobs: MLPROJ_BATCH_THREADS if set (0 turns scoring ahead off), else one per CPU,
- * at most 4.
+ * Scoring threads for large batch jobs: MLPROJ_THREADS when set, else one per CPU, at most 4; 0 (MLPROJ_THREADS=1)
+ * when the calling thread is to score every chunk itself.
  */
-export function batchThreads(env: NodeJS.ProcessEnv = process.env): number {
-  const set = env.MLPROJ_BATCH_THREADS
-  if (set !== undefined && set.trim() !== '') {
-    const n = Number(set)
-    if (!Number.isInteger(n) || n < 0) {
-      throw new UsageError('E_USAGE_BATCH_THREADS', `MLPROJ_BATCH_THREADS="${set}" is not a whole number ≥ 0`, {
-        hint: 'set it to the number of scoring threads, or 0 to score on the calling thread',
-      })
-    }
-    return n
-  }
-  return Math.max(1, Math.min(4, availableParallelism()))
+export function batchThreads(): number {
+  const threads = Math.min(4, configuredThreads() ?? availableParallelism())
+  return threads < 2 ? 0 : threads
 }
 
 /** How long close() lets a worker finish its step before terminating it. */

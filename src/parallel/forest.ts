@@ -8,6 +8,7 @@ import {MessageChannel, receiveMessageOnPort, Worker} from 'node:worker_threads'
 import type {TreeData} from '../ml/tree/cart.js'
 import {type ForestTreeParams, growForestTree} from '../ml/tree/forest.js'
 import type {FlatTree} from '../ml/tree/tree.js'
+import {configuredThreads} from './spawn.js'
 
 export const FOREST_CONTROL = {next: 0, done: 1} as const
 
@@ -16,9 +17,7 @@ export const FOREST_CONTROL = {next: 0, done: 1} as const
  * machine's cores, at most 2 (the trees and histograms are split between the main thread and one worker).
  */
 export function trainingThreads(): number {
-  const configured = Number(process.env.MLPROJ_THREADS)
-  const cores = availableParallelism()
-  return Math.min(2, Number.isInteger(configured) && configured >= 1 ? configured : cores)
+  return Math.min(2, configuredThreads() ?? availableParallelism())
 }
 
 /** Below this many binned cells × trees, a worker's start-up (~0.1 s) costs more than it saves. */

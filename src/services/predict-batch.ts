@@ -25,6 +25,7 @@ import {ModelError, UsageError} from '../errors.js'
 import type {Frame} from '../ml/frame.js'
 import type {Signature} from '../onnx/signature.js'
 import {batchThreads, PrefetchedScores} from '../parallel/batch-scores.js'
+import {configuredThreads} from '../parallel/spawn.js'
 import {inputStruct, registerBatchFunction} from '../runtime/batch-udf.js'
 import {predictionColumns} from '../runtime/outputs.js'
 import {hasTreeEnsemble, SyncPredictor} from '../runtime/udf.js'
@@ -108,6 +109,7 @@ interface OutputPlan {
 export async function predictBatch(options: PredictBatchOptions): Promise<JobRecord> {
   const progress = options.onProgress ?? (() => {})
   checkKeep(options.keep)
+  configuredThreads() // a bad MLPROJ_THREADS fails before the job starts
   const ws = await openWorkspace(options.workspace)
   let inputs: BatchInputs | undefined
   try {

@@ -15,6 +15,7 @@ import {encodeTarget, inferTask, labelledRows, type Target, type Task, takeTarge
 import {type ExportedModel, exportPipeline} from '../onnx/export.js'
 import type {Signature} from '../onnx/signature.js'
 import {TreeThreads} from '../parallel/histograms.js'
+import {configuredThreads} from '../parallel/spawn.js'
 import {type ModelOutput, Predictor} from '../runtime/predictor.js'
 import {MLPROJ_VERSION} from '../version.js'
 import {writeDirAtomic} from '../workspace/atomic.js'
@@ -131,6 +132,7 @@ interface Fitted {
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const progress = options.onProgress ?? (() => {})
+  configuredThreads() // a bad MLPROJ_THREADS fails before the run starts
   const warnings: string[] = []
   const warn = (message: string) => {
     warnings.push(message)

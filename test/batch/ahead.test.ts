@@ -1,6 +1,6 @@
 // predict-batch scoring ahead (parallel/batch-scores.ts): a tree ensemble on at least 200,000 rows is scored by
 // worker threads that read the input again, and the writer takes each chunk's predictions from shared memory.
-// The output must be what scoring on the calling thread (MLPROJ_BATCH_THREADS=0) writes: the same rows, columns,
+// The output must be what scoring on the calling thread (MLPROJ_THREADS=1) writes: the same rows, columns,
 // labels and rejects, probabilities and values equal up to the order ONNX Runtime sums the trees in (its threads).
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
@@ -70,12 +70,12 @@ async function bothWays(args: readonly string[]) {
   const run = async (threads: string | undefined, out: string) => {
     const r = await mlproj(['predict-batch', ...args, '--output', join(dir, out)], {
       cwd: dir,
-      env: {MLPROJ_BATCH_THREADS: threads},
+      env: {MLPROJ_THREADS: threads},
     })
     return {...r, rows: r.code === 0 ? await readCsv(join(dir, out)) : []}
   }
   const ahead = await run(undefined, `ahead-${args[0]}.csv`)
-  const calling = await run('0', `calling-${args[0]}.csv`)
+  const calling = await run('1', `calling-${args[0]}.csv`)
   return {ahead, calling}
 }
 
@@ -128,13 +128,13 @@ describe('predict-batch scores tree ensembles ahead on worker threads', () => {
     await expect(readFile(join(dir, 'failed.csv'))).rejects.toThrow()
   }, 120_000)
 
-  it('rejects an MLPROJ_BATCH_THREADS that is not a whole number with exit 2', async () => {
+  it('rejects an MLPROJ_THREADS that is not a whole number ≥ 1 with exit 2', async () => {
     const r = await mlproj(['predict-batch', 'gen', '--input', big, '--output', join(dir, 'x.csv')], {
       cwd: dir,
-      env: {MLPROJ_BATCH_THREADS: 'many'},
+      env: {MLPROJ_THREADS: 'many'},
     })
     expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(/MLPROJ_BATCH_THREADS="many"/)
+    expect(r.stderr).toMatch(/MLPROJ_THREADS="many"/)
   })
 
   it('records the job as any other', async () => {

@@ -239,6 +239,20 @@ describe('evaluate refuses bad input', () => {
     expect(r.code).toBe(2)
   })
 
+  it('exits 2 for an MLPROJ_THREADS that is not a whole number ≥ 1, before a run starts', async () => {
+    const before = await mlprojJson<unknown[]>(['runs', 'list'], {cwd: dir})
+    for (const value of ['0', 'two', '1.5']) {
+      const r = await mlprojJson<ErrorDoc>(['train', dataset('iris.csv'), '--target', 'species', '--algo', 'tree'], {
+        cwd: dir,
+        env: {MLPROJ_THREADS: value},
+      })
+      expect(r.code).toBe(2)
+      expect(r.json.error.code).toBe('E_USAGE_THREADS')
+      expect(r.json.error.message).toContain(`MLPROJ_THREADS="${value}"`)
+    }
+    expect((await mlprojJson<unknown[]>(['runs', 'list'], {cwd: dir})).json).toEqual(before.json)
+  })
+
   it('exits 5 outside any workspace', async () => {
     const empty = await tempDir()
     const r = await mlprojJson<ErrorDoc>(['evaluate', 'iris', dataset('iris.csv')], {cwd: empty})
