@@ -94,13 +94,15 @@ export function wakeAll(state: Int32Array): void {
 }
 
 /**
- * Waits (Atomics.wait, so on a worker or on the main thread alike) until `done()` holds, the ring failed or the
- * writer stopped it; returns false in the last two cases. Wakes on any change of state[index].
+ * Waits (Atomics.wait, so on a worker or on the main thread alike) until `done()` holds, the ring failed, the
+ * writer stopped it or `timeoutMs` passed; returns false in the last three cases. Wakes on any change of
+ * state[index].
  */
-export function waitFor(state: Int32Array, index: number, done: () => boolean): boolean {
+export function waitFor(state: Int32Array, index: number, done: () => boolean, timeoutMs = Infinity): boolean {
+  const deadline = Date.now() + timeoutMs
   for (;;) {
     if (done()) return true
-    if (Atomics.load(state, STATE.failed) || Atomics.load(state, STATE.stop)) return false
+    if (Atomics.load(state, STATE.failed) || Atomics.load(state, STATE.stop) || Date.now() > deadline) return false
     Atomics.wait(state, index, Atomics.load(state, index), 100)
   }
 }

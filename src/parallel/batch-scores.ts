@@ -16,6 +16,7 @@ import type {ChunkScorer} from '../runtime/batch-udf.js'
 import type {ModelOutput} from '../runtime/predictor.js'
 import {
   BATCH_ROWS,
+  failRing,
   fingerprints,
   type RingBuffers,
   ringBuffers,
@@ -52,6 +53,12 @@ export function batchThreads(): number {
   return threads < 2 ? 0 : threads
 }
 
+/**
+ * How long the writer waits for a batch before it gives up: a batch takes well under a second; a worker that died
+ * outside its own error handling (which the blocked writer cannot hear of) would otherwise hang the job.
+ */
+const STALL_MS = 120_000
+
 /** How long close() lets a worker finish its step before terminating it. */
 const CLOSE_TIMEOUT_MS = 30_000
 
@@ -76,6 +83,8 @@ export class PrefetchedScores implements ChunkScorer {
     private readonly workers: readonly Worker[],
   ) {
     this.exits = workers.map(w => new Promise<void>(resolve => w.once('exit', () => resolve())))
+    // An error a worker could not record itself (its module failed to load, say) stops the job, not the process.
+    for (const w of workers) w.on('error', error => failRing(ring, error))
     this.state = new Int32Array(ring.state)
     this.values = new Float64Array(ring.values)
     this.classIndex = new Int32Array(ring.classIndex)
@@ -117,6 +126,7 @@ export class PrefetchedScores implements ChunkScorer {
         () =>
           Atomics.load(this.state, STATE.ready + slot) === b + 1 ||
           (Atomics.load(this.state, STATE.total) >= 0 && b >= Atomics.load(this.state, STATE.total)),
+        STALL_MS,
       )
       if (!ready) throw this.workerError()
       if (Atomics.load(this.state, STATE.ready + slot) !== b + 1)
@@ -173,7 +183,9 @@ export class PrefetchedScores implements ChunkScorer {
   }
 
   private workerError(): Error {
-    if (!Atomics.load(this.state, STATE.failed)) return new Error('batch scoring stopped')
+    if (!Atomics.load(this.state, STATE.failed)) {
+      return new Error(`the batch scoring threads gave no batch for ${STALL_MS / 1000} s (batch ${this.batch})`)
+    }
     const e = ringError(this.ring)
     const options = {hint: e.hint}
     if (e.name === 'ModelError') return new ModelError(e.code ?? 'E_MODEL_RUN', e.message, options)

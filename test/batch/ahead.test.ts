@@ -3,8 +3,9 @@
 // The output must be what scoring on the calling thread (MLPROJ_THREADS=1) writes: the same rows, columns,
 // labels and rejects, probabilities and values equal up to the order ONNX Runtime sums the trees in (its threads).
 import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {basename, join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
+import {duckdb} from '../../src/data/duckdb.js'
 import {ALGORITHMS} from '../../src/ml/algorithms.js'
 import {categoricalColumn, type Frame, numericColumn} from '../../src/ml/frame.js'
 import {resolveParams} from '../../src/ml/params.js'
@@ -74,8 +75,9 @@ async function bothWays(args: readonly string[]) {
     })
     return {...r, rows: r.code === 0 ? await readCsv(join(dir, out)) : []}
   }
-  const ahead = await run(undefined, `ahead-${args[0]}.csv`)
-  const calling = await run('1', `calling-${args[0]}.csv`)
+  const name = `${args[0]}-${basename(args[2]!).replace(/\.\w+$/, '')}`
+  const ahead = await run(undefined, `ahead-${name}.csv`)
+  const calling = await run('1', `calling-${name}.csv`)
   return {ahead, calling}
 }
 
@@ -117,9 +119,29 @@ describe('predict-batch scores tree ensembles ahead on worker threads', () => {
     expect(ahead.stderr).not.toMatch(/scoring the rest on the calling thread/)
     expect(ahead.rows.length).toBe(ROWS - ROWS / 50_000)
     expectSameOutput(ahead.rows, calling.rows, ['predicted_a'])
-    const rejects = (name: string) => readFile(join(dir, `${name}-gen-a.rejects.csv`), 'utf8')
+    const rejects = (way: string) => readFile(join(dir, `${way}-gen-a-damaged.rejects.csv`), 'utf8')
     expect(await rejects('ahead')).toBe(await rejects('calling'))
   }, 120_000)
+
+  it('reads a folder of files and Parquet in the same order as the writer', async () => {
+    const {header, rows} = generatedRows(ROWS)
+    const folder = join(dir, 'parts')
+    await writeCsv(folder, 'part1.csv', header, rows.slice(0, ROWS / 2))
+    await writeCsv(folder, 'part2.csv', header, rows.slice(ROWS / 2))
+    const parts = await bothWays(['gen', '--input', folder])
+    expect(parts.ahead.stderr).toMatch(/scoring ahead on \d+ threads?/)
+    expect(parts.ahead.stderr).not.toMatch(/scoring the rest on the calling thread/)
+    expectSameOutput(parts.ahead.rows, parts.calling.rows, ['probability'])
+    expect(parts.ahead.rows.map(r => r.id)).toEqual(rows.map(line => line.split(',')[0]))
+    const parquet = join(dir, 'big.parquet')
+    const con = await duckdb()
+    await con.run(`COPY (SELECT * FROM read_csv('${big}')) TO '${parquet}' (FORMAT parquet, ROW_GROUP_SIZE 50000)`)
+    const fromParquet = await bothWays(['gen', '--input', parquet])
+    expect(fromParquet.ahead.stderr).toMatch(/scoring ahead on \d+ threads?/)
+    expect(fromParquet.ahead.stderr).not.toMatch(/scoring the rest on the calling thread/)
+    expectSameOutput(fromParquet.ahead.rows, fromParquet.calling.rows, ['probability'])
+    expect(fromParquet.ahead.rows.map(r => r.id)).toEqual(rows.map(line => line.split(',')[0]))
+  }, 180_000)
 
   it('stops at the first bad row with exit 3 and writes nothing, as on the calling thread', async () => {
     const r = await predictBatch(['gen', '--input', damaged, '--output', join(dir, 'failed.csv')], dir)
