@@ -1,4 +1,4 @@
-// predict-batch scoring ahead (parallel/batch-scores.ts): a tree ensemble on at least 200,000 rows is scored by
+// predict-batch scoring ahead (parallel/batch-scores.ts): a tree ensemble on at least 1,000,000 rows is scored by
 // worker threads that read the input again, and the writer takes each chunk's predictions from shared memory.
 // The output must be what scoring on the calling thread (MLPROJ_THREADS=1) writes: the same rows, columns,
 // labels and rejects, probabilities and values equal up to the order ONNX Runtime sums the trees in (its threads).
@@ -18,7 +18,7 @@ import {SyncPredictor} from '../../src/runtime/udf.js'
 import {mlproj, tempDir} from '../helpers/cli.js'
 import {type ErrorDoc, generatedRows, type JobRecord, predictBatch, readCsv, writeCsv} from './helpers.js'
 
-const ROWS = 300_000
+const ROWS = 1_100_000
 let dir: string
 let big: string
 /** The same rows with `b` missing every 97th row, an unseen region every 89th and text in `b` every 50,000th. */
