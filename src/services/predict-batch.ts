@@ -56,7 +56,7 @@ export type OnError = 'fail' | 'skip'
 /**
  * Rows from which a tree ensemble is scored ahead by worker threads. Starting them and reading the input twice cost
  * about 0.3–0.5 s; measured on 2 CPUs with a 100-tree gbdt, scoring ahead took 1.13× the time on 250,000 rows,
- * 1.06× on 500,000, 0.91× on 1,000,000 and 0.82× on 2,000,000.
+ * 1.06× on 500,000, 0.91× on 1,000,000 and 0.80× on 2,000,000 (median of 5 pairs each).
  */
 const AHEAD_MIN_ROWS = 1_000_000
 
