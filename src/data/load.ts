@@ -13,8 +13,8 @@ import type {DuckDBDataChunk, DuckDBResult, DuckDBVector} from '@duckdb/node-api
 import {DataError} from '../errors.js'
 import {type Column, categoricalColumn, type Frame, numericColumn} from '../ml/frame.js'
 import {csvRowLine} from './csv.js'
-import {duckdb, ident, ownConnection, pathLiteral} from './duckdb.js'
-import {type DataSource, readError, retypedExpression} from './source.js'
+import {duckdb, ident, ownConnection} from './duckdb.js'
+import {type DataSource, parquetRowCount, readError, retypedExpression} from './source.js'
 
 export interface LoadColumn {
   readonly name: string
@@ -106,11 +106,7 @@ const MAX_CAPACITY = 2 ** 27
  */
 async function rowCapacity(source: DataSource): Promise<number> {
   if (source.format === 'parquet') {
-    const con = await duckdb()
-    const reader = await con
-      .runAndReadAll(`SELECT sum(num_rows) FROM parquet_file_metadata([${source.files.map(pathLiteral).join(', ')}])`)
-      .catch(() => undefined)
-    const rows = Number(reader?.getRowsJS()[0]?.[0] ?? Number.NaN)
+    const rows = await parquetRowCount(source.files).catch(() => Number.NaN)
     return Number.isFinite(rows) ? Math.min(rows + 1, MAX_CAPACITY) : 4096
   }
   let bytes = 0

@@ -286,6 +286,15 @@ async function checkParquetNames(files: readonly string[], where: (file: string)
   }
 }
 
+/** The rows the Parquet files hold, from their metadata (no data is read). */
+export async function parquetRowCount(files: readonly string[]): Promise<number> {
+  const con = await duckdb()
+  const reader = await con.runAndReadAll(
+    `SELECT sum(num_rows) FROM parquet_file_metadata([${files.map(pathLiteral).join(', ')}])`,
+  )
+  return Number(reader.getRowsJS()[0]?.[0] ?? Number.NaN)
+}
+
 export interface ReadOptions {
   /** CSV: the bytes DuckDB reads at a time per thread (its default, 32 MiB, suits throughput over memory). */
   readonly bufferBytes?: number

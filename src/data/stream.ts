@@ -15,6 +15,7 @@ import {
   type DataFormat,
   type DataSource,
   openFiles,
+  parquetRowCount,
   resolveFiles,
   type SourceColumn,
   sameFormat,
@@ -357,13 +358,7 @@ export async function registerTally(
 
 /** Rough row count of the files, for an ETA: exact for Parquet, from the first MiB's line length otherwise. */
 export async function estimateRows(source: DataSource): Promise<number> {
-  if (source.format === 'parquet') {
-    const con = await duckdb()
-    const reader = await con.runAndReadAll(
-      `SELECT sum(num_rows) FROM parquet_file_metadata(${literalList(source.files)})`,
-    )
-    return Number(reader.getRowsJS()[0]?.[0] ?? 0)
-  }
+  if (source.format === 'parquet') return (await parquetRowCount(source.files)) || 0
   let rows = 0
   for (const file of source.files) {
     const handle = await open(file, 'r')

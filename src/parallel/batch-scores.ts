@@ -151,8 +151,8 @@ export class PrefetchedScores implements ChunkScorer {
     }
     this.rowsAhead += n
     if (regression) return {nRows: n, values: data}
-    const classes = this.options.signature.classes!
-    return {nRows: n, probabilities: data, classIndex, labels: Array.from(classIndex, k => classes[k]!)}
+    // No label text: the SQL function turns class indexes into labels (only such models are scored ahead).
+    return {nRows: n, probabilities: data, classIndex}
   }
 
   /**

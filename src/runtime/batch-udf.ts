@@ -9,6 +9,7 @@ import type {DuckDBConnection, DuckDBStructVector, DuckDBType, DuckDBVector} fro
 import {ident, literal} from '../data/duckdb.js'
 import {UsageError} from '../errors.js'
 import type {Frame} from '../ml/frame.js'
+import type {Signature} from '../onnx/signature.js'
 import {type PredictionColumn, predictionColumns} from './outputs.js'
 import type {ModelOutput} from './predictor.js'
 import type {SyncPredictor} from './udf.js'
@@ -102,13 +103,12 @@ export async function registerBatchFunction(
       },
     }),
   )
-  const names = signature.inputs.map(i => i.name)
   const labels = (c: PredictionColumn & {kind: 'label'}) =>
     `[${(signature.classes ?? []).map(k => (c.labelType === 'integer' ? `${BigInt(k)}::BIGINT` : literal(k))).join(', ')}]`
   return {
     name: options.name,
     columns,
-    call: args => `${options.name}(${inputStruct(names, args)})`,
+    call: args => `${options.name}(${inputStruct(signature, args)})`,
     select: field =>
       columns.map(c => {
         const sql = c.kind === 'label' && byIndex ? `${labels(c)}[${field(c.name)} + 1]` : field(c.name)
@@ -123,9 +123,14 @@ export async function registerBatchFunction(
   }
 }
 
-/** A STRUCT literal of one SQL expression per model input, by input name (NULL for one not given). */
-export function inputStruct(names: readonly string[], args: Readonly<Record<string, string>>): string {
-  return `{${names.map(n => `${literal(n)}: ${args[n] ?? 'NULL'}`).join(', ')}}`
+/**
+ * The model's inputs as the function's STRUCT argument: one SQL expression per input, by input name (NULL for one
+ * not given), cast as the function declares them (numbers DOUBLE, categories VARCHAR).
+ */
+export function inputStruct(signature: Signature, args: Readonly<Record<string, string>>): string {
+  const fields = signature.inputs.map(i => `${literal(i.name)}: ${args[i.name] ?? 'NULL'}`)
+  const types = signature.inputs.map(i => `${ident(i.name)} ${i.type === 'numeric' ? 'DOUBLE' : 'VARCHAR'}`)
+  return `CAST({${fields.join(', ')}} AS STRUCT(${types.join(', ')}))`
 }
 
 /** The vector's private backing array (pinned @duckdb/node-api); undefined if its layout changed. */

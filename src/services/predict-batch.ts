@@ -351,7 +351,6 @@ class Job {
     const drift = new DriftCounter(signature)
     const scan = scanPlan(source, {keep, inputs: signature.inputs, typedOutput: plan.format !== 'csv'})
     const estimatedRows = await estimateRows(source)
-    const threads = batchThreads()
     let ahead: PrefetchedScores | undefined
     const fn = await registerBatchFunction(con, {
       name: `mlproj_batch_${this.id}`,
@@ -379,7 +378,7 @@ class Job {
       `WHERE ${tally.name}(CAST(__mlproj_index AS INTEGER), ${anyBad(scan.checks)})`
     const query = `SELECT ${[...scan.output.map(o => ident(o.name)), ...fn.select(ident)].join(', ')} FROM (${scored})`
     try {
-      ahead = this.scoreAhead(scan, bytes, predictor, estimatedRows, threads)
+      ahead = this.scoreAhead(scan, bytes, predictor, estimatedRows)
       // Predictions made ahead are taken in the reader's row order: the writer's query runs on one thread.
       if (ahead) await con.run('SET threads = 1')
       await con.run(copySql(query, plan.temp, plan.format, plan.final ?? plan.temp))
@@ -433,18 +432,14 @@ class Job {
     bytes: Uint8Array,
     predictor: SyncPredictor,
     estimatedRows: number,
-    threads: number,
   ): PrefetchedScores | undefined {
     const {signature} = this.model
+    const threads = batchThreads()
     const eligible = signature.task === 'regression' || predictor.labelFromProbabilities
     if (threads === 0 || !eligible || !hasTreeEnsemble(bytes) || estimatedRows < AHEAD_MIN_ROWS) return undefined
-    const names = signature.inputs.map(i => i.name)
-    const struct = `CAST(${inputStruct(names, scan.modelArgs)} AS STRUCT(${signature.inputs
-      .map(i => `${ident(i.name)} ${i.type === 'numeric' ? 'DOUBLE' : 'VARCHAR'}`)
-      .join(', ')}))`
     this.progress(`scoring ahead on ${threads} ${threads === 1 ? 'thread' : 'threads'}`)
     return PrefetchedScores.start({
-      sql: `SELECT ${struct} FROM ${scan.relation} WHERE NOT (${anyBad(scan.checks)})`,
+      sql: `SELECT ${inputStruct(signature, scan.modelArgs)} FROM ${scan.relation} WHERE NOT (${anyBad(scan.checks)})`,
       bytes,
       signature,
       model: this.label,

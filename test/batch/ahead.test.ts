@@ -207,7 +207,7 @@ describe('PrefetchedScores', () => {
     const args = {a: 'CAST(a AS DOUBLE)', b: 'CAST(b AS DOUBLE)', region: 'CAST(region AS VARCHAR)'}
     const reasons: string[] = []
     const ahead = PrefetchedScores.start({
-      sql: `SELECT ${inputStruct(['a', 'b', 'region'], args)} FROM read_csv('${file}')`,
+      sql: `SELECT ${inputStruct(signature, args)} FROM read_csv('${file}')`,
       bytes,
       signature,
       model: 'inline',
