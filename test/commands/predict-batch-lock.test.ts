@@ -10,6 +10,11 @@ import {BIN, mlproj, mlprojJson, tempDir} from '../helpers/cli.js'
 
 let dir: string
 let input: string
+/**
+ * Rows of the input: enough for a job to hold its lock a few seconds, so that a second process started after it
+ * finds the lock still held on a loaded machine (400,000 rows, about 1.3 s, once lost that race).
+ */
+const ROWS = 1_000_000
 
 beforeAll(async () => {
   dir = await tempDir('mlproj-lock-')
@@ -28,7 +33,7 @@ beforeAll(async () => {
     {cwd: dir},
   )
   expect(r.code, r.stderr).toBe(0)
-  const big = generatedRows(400_000)
+  const big = generatedRows(ROWS)
   input = await writeCsv(dir, 'big.csv', big.header, big.rows)
 }, 120_000)
 
@@ -81,7 +86,7 @@ describe('two predict-batch runs for the same model and destination', () => {
     expect(await holder.done).toBe(0)
     const first = await mlprojJson<JobRecord>(['jobs', 'show', holder.jobId], {cwd: dir})
     expect(Date.parse(second.json.endedAt!)).toBeGreaterThan(Date.parse(first.json.endedAt!))
-    expect((await readFile(out, 'utf8')).trimEnd().split('\n')).toHaveLength(400_001)
+    expect((await readFile(out, 'utf8')).trimEnd().split('\n')).toHaveLength(ROWS + 1)
   })
 
   it('does not block a run of the same model writing elsewhere', async () => {
