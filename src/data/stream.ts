@@ -357,7 +357,7 @@ export async function registerTally(
 }
 
 /** Rough row count of the files, for an ETA: exact for Parquet, from the first MiB's line length otherwise. */
-export async function estimateRows(source: DataSource): Promise<number> {
+export async function estimateRows(source: Pick<DataSource, 'format' | 'files'>): Promise<number> {
   if (source.format === 'parquet') return (await parquetRowCount(source.files)) || 0
   let rows = 0
   for (const file of source.files) {

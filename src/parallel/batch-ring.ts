@@ -1,7 +1,6 @@
 // The shared memory through which predict-batch's scoring workers (batch-worker.ts) hand predictions to the thread
 // that writes the rows (batch-scores.ts): a ring of SLOTS slots of up to BATCH_ROWS rows each, the predictions
-// and a fingerprint of each scored row's inputs, and a small state array the threads wait on with Atomics.
-import type {CategoricalColumn, Frame, NumericColumn} from '../ml/frame.js'
+// and the hash of each scored row's inputs, and a small state array the threads wait on with Atomics.
 
 export const SLOTS = 4
 /** Rows per batch at most: ONNX Runtime walks trees about a third faster per row on 65,536 rows than on 2,048. */
@@ -33,8 +32,8 @@ export interface RingBuffers {
   readonly values: SharedArrayBuffer
   /** Int32 × SLOTS × BATCH_ROWS: the class index (classifiers). */
   readonly classIndex: SharedArrayBuffer
-  /** Int32 × SLOTS × BATCH_ROWS: fingerprint of each row's inputs. */
-  readonly prints: SharedArrayBuffer
+  /** Int32 × 2 × SLOTS × BATCH_ROWS: each row's hash (rowHash in runtime/batch-udf.ts), as two words. */
+  readonly hashes: SharedArrayBuffer
   /** UTF-8 JSON of a worker's error. */
   readonly error: SharedArrayBuffer
   /** Doubles per row in `values`. */
@@ -48,7 +47,7 @@ export function ringBuffers(width: number): RingBuffers {
     state,
     values: new SharedArrayBuffer(8 * SLOTS * BATCH_ROWS * width),
     classIndex: new SharedArrayBuffer(4 * SLOTS * BATCH_ROWS),
-    prints: new SharedArrayBuffer(4 * SLOTS * BATCH_ROWS),
+    hashes: new SharedArrayBuffer(8 * SLOTS * BATCH_ROWS),
     error: new SharedArrayBuffer(4096),
     width,
   }
@@ -104,47 +103,5 @@ export function waitFor(state: Int32Array, index: number, done: () => boolean, t
     if (done()) return true
     if (Atomics.load(state, STATE.failed) || Atomics.load(state, STATE.stop) || Date.now() > deadline) return false
     Atomics.wait(state, index, Atomics.load(state, index), 100)
-  }
-}
-
-const scratch = new Float64Array(1)
-const words = new Int32Array(scratch.buffer)
-
-function mix(h: number, x: number): number {
-  const m = Math.imul(h ^ x, 0x5bd1e995)
-  return m ^ (m >>> 15)
-}
-
-/** FNV-1a over the UTF-16 code units. */
-function textHash(text: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
-  return h
-}
-
-/**
- * A 32-bit fingerprint of each row's inputs (rows `from`..`to` of the frame), written from out[at]: the same rows
- * give the same numbers whichever thread reads them, so the writer can check that the predictions it takes from
- * the ring are those of the rows it holds. Missing values hash alike however they are spelled (NaN, code -1).
- */
-export function fingerprints(frame: Frame, out: Int32Array, at: number, from = 0, to = frame.nRows): void {
-  out.fill(0x9747b28c, at, at + to - from)
-  for (const column of frame.columns) {
-    if (column.kind === 'numeric') {
-      const values = (column as NumericColumn).values
-      for (let i = from; i < to; i++) {
-        const v = values[i]!
-        scratch[0] = v
-        const h = Number.isNaN(v) ? mix(out[at + i - from]!, 0x7ff80000) : mix(out[at + i - from]!, words[0]!)
-        out[at + i - from] = mix(h, Number.isNaN(v) ? 0 : words[1]!)
-      }
-      continue
-    }
-    const {codes, levels} = column as CategoricalColumn
-    const hashes = levels.map(textHash)
-    for (let i = from; i < to; i++) {
-      const c = codes[i]!
-      out[at + i - from] = mix(out[at + i - from]!, c < 0 ? 0x2545f491 : hashes[c]!)
-    }
   }
 }

@@ -4,11 +4,11 @@
 // running the model on DuckDB's 2,048-row vectors, one at a time, on the JavaScript thread. Tree ensembles, whose
 // walk is most of a job's time, score about a third faster per row in large batches, and on every core.
 //
-// The writer must meet its rows in the order the reader read them: its query runs on one DuckDB thread, and
-// each row's inputs are checked against a fingerprint of the row that was scored. Should they ever differ, the
-// job scores the rest of its rows itself, on the calling thread, and stays exact.
+// The writer must meet its rows in the order the reader read them: its query runs on one DuckDB thread, and each
+// row is checked by the hash of its inputs (DuckDB's, computed in both queries) against the row that was scored.
+// Should they ever differ, the job scores the rest of its rows itself, on the calling thread, and stays exact.
 import {availableParallelism} from 'node:os'
-import {MessageChannel, type Worker} from 'node:worker_threads'
+import {MessageChannel, type MessagePort, type Worker} from 'node:worker_threads'
 import {DataError, ModelError} from '../errors.js'
 import type {Frame} from '../ml/frame.js'
 import type {Signature} from '../onnx/signature.js'
@@ -17,7 +17,6 @@ import type {ModelOutput} from '../runtime/predictor.js'
 import {
   BATCH_ROWS,
   failRing,
-  fingerprints,
   type RingBuffers,
   ringBuffers,
   ringError,
@@ -26,20 +25,26 @@ import {
   waitFor,
   wakeAll,
 } from './batch-ring.js'
-import type {ReadJob, ScoreJob} from './batch-worker.js'
+import type {ReadJob, ReadMessage, ScoreJob} from './batch-worker.js'
 import {configuredThreads, spawnWorker} from './spawn.js'
 
-export interface PrefetchOptions {
-  /** The reader's query: one STRUCT column of the model's inputs per row the writer will score, in its order. */
-  readonly sql: string
+export interface SpawnOptions {
   readonly bytes: Uint8Array
   readonly signature: Signature
   /** Names the model in error messages. */
   readonly model: string
-  /** Scores what the workers did not: every row after a fingerprint differed. */
-  readonly fallback: ChunkScorer
   /** Scoring threads. */
   readonly threads: number
+}
+
+export interface BeginOptions {
+  /**
+   * The reader's query: a STRUCT column of the model's inputs and a column of its rowHash (runtime/batch-udf.ts), one
+   * row per row the writer will score, in its order.
+   */
+  readonly sql: string
+  /** Scores what the workers did not: every row after a row's hash differed. */
+  readonly fallback: ChunkScorer
   /** Told once, if the writer's rows stop matching the reader's. */
   readonly onFallback?: (reason: string) => void
 }
@@ -66,7 +71,7 @@ export class PrefetchedScores implements ChunkScorer {
   private readonly state: Int32Array
   private readonly values: Float64Array
   private readonly classIndex: Int32Array
-  private readonly prints: Int32Array
+  private readonly hashes: Int32Array
   /** The batch the writer takes rows from, and how many of its rows it has taken. */
   private batch = 0
   private taken = 0
@@ -76,11 +81,15 @@ export class PrefetchedScores implements ChunkScorer {
 
   /** Settles when each worker has exited. */
   private readonly exits: ReadonlyArray<Promise<void>>
+  /** The reader's query and the fallback, once the job has them. */
+  private begun: BeginOptions | undefined
 
   private constructor(
-    private readonly options: PrefetchOptions,
+    private readonly options: SpawnOptions,
     private readonly ring: RingBuffers,
     private readonly workers: readonly Worker[],
+    /** Where the reader takes its query from (null: stop without reading). */
+    private readonly control: MessagePort,
   ) {
     this.exits = workers.map(w => new Promise<void>(resolve => w.once('exit', () => resolve())))
     // An error a worker could not record itself (its module failed to load, say) stops the job, not the process.
@@ -88,11 +97,14 @@ export class PrefetchedScores implements ChunkScorer {
     this.state = new Int32Array(ring.state)
     this.values = new Float64Array(ring.values)
     this.classIndex = new Int32Array(ring.classIndex)
-    this.prints = new Int32Array(ring.prints)
+    this.hashes = new Int32Array(ring.hashes)
   }
 
-  /** Starts the reader and `threads` scorers; they work while the caller's query starts. */
-  static start(options: PrefetchOptions): PrefetchedScores {
+  /**
+   * Starts the reader and `threads` scorers: the scorers load the model and the reader opens its DuckDB while the
+   * job reads its input's schema; begin() then gives the reader its query.
+   */
+  static spawn(options: SpawnOptions): PrefetchedScores {
     const {signature} = options
     const width = signature.task === 'regression' ? 1 : (signature.classes?.length ?? 1)
     const ring = ringBuffers(width)
@@ -102,20 +114,34 @@ export class PrefetchedScores implements ChunkScorer {
       return spawnWorker('batch-worker', import.meta.url, {workerData: job, transferList: [port2]})
     })
     const ports = channels.map(c => c.port1)
-    const read: ReadJob = {role: 'read', sql: options.sql, signature, model: options.model, ring, ports}
-    workers.push(spawnWorker('batch-worker', import.meta.url, {workerData: read, transferList: ports}))
-    return new PrefetchedScores(options, ring, workers)
+    const control = new MessageChannel()
+    const read: ReadJob = {role: 'read', control: control.port2, signature, model: options.model, ring, ports}
+    const reader = spawnWorker('batch-worker', import.meta.url, {
+      workerData: read,
+      transferList: [...ports, control.port2],
+    })
+    workers.push(reader)
+    return new PrefetchedScores(options, ring, workers, control.port1)
   }
 
-  predict(frame: Frame): ModelOutput {
-    if (this.fallen) return this.options.fallback.predict(frame)
+  /** Has the reader run the job's query: the rows the writer will ask for, in its order. */
+  begin(options: BeginOptions): void {
+    if (this.begun) throw new Error('scoring ahead has begun already')
+    this.begun = options
+    this.control.postMessage(options.sql satisfies ReadMessage)
+  }
+
+  /** `hashes`: the rowHash of each of the frame's rows, two words a row, as the writer's query computed them. */
+  predict(frame: Frame, hashes?: Int32Array): ModelOutput {
+    const begun = this.begun
+    if (!begun) throw new Error('scoring ahead was not given its query')
+    if (this.fallen) return begun.fallback.predict(frame)
+    if (!hashes) return this.fallBack(frame, 'the rows came without their hashes')
     const n = frame.nRows
     const width = this.ring.width
     const regression = this.options.signature.task === 'regression'
     const data = new Float64Array(n * width)
     const classIndex = new Int32Array(n)
-    const mine = new Int32Array(n)
-    fingerprints(frame, mine, 0)
     let done = 0
     while (done < n) {
       const slot = this.batch % SLOTS
@@ -134,9 +160,9 @@ export class PrefetchedScores implements ChunkScorer {
       const rows = Atomics.load(this.state, STATE.rows + slot)
       const take = Math.min(n - done, rows - this.taken)
       const at = slot * BATCH_ROWS + this.taken
-      for (let i = 0; i < take; i++) {
-        if (this.prints[at + i] !== mine[done + i])
-          return this.fallBack(frame, `row ${this.rowsAhead + done + i + 1} differs`)
+      for (let i = 0; i < 2 * take; i++) {
+        if (this.hashes[2 * at + i] !== hashes[2 * done + i])
+          return this.fallBack(frame, `row ${this.rowsAhead + done + (i >> 1) + 1} differs`)
       }
       data.set(this.values.subarray(at * width, (at + take) * width), done * width)
       if (!regression) classIndex.set(this.classIndex.subarray(at, at + take), done)
@@ -162,6 +188,7 @@ export class PrefetchedScores implements ChunkScorer {
   async close(): Promise<void> {
     Atomics.store(this.state, STATE.stop, 1)
     wakeAll(this.state)
+    if (!this.begun) this.control.postMessage(null satisfies ReadMessage)
     await Promise.all(
       this.workers.map(async (worker, k) => {
         let timer: NodeJS.Timeout | undefined
@@ -172,14 +199,15 @@ export class PrefetchedScores implements ChunkScorer {
         clearTimeout(timer)
       }),
     )
+    this.control.close()
   }
 
   private fallBack(frame: Frame, reason: string): ModelOutput {
     this.fallen = true
     Atomics.store(this.state, STATE.stop, 1)
     wakeAll(this.state)
-    this.options.onFallback?.(reason)
-    return this.options.fallback.predict(frame)
+    this.begun!.onFallback?.(reason)
+    return this.begun!.fallback.predict(frame)
   }
 
   private workerError(): Error {

@@ -1,20 +1,21 @@
 // A worker thread of predict-batch's scoring ahead (batch-scores.ts), in one of two roles:
 // - read: runs the job's input query on a DuckDB of its own, in file order, turns the rows into frames exactly as
 //   the writer's SQL function does (StructReader), and sends batches of up to BATCH_ROWS rows, with their
-//   fingerprints, to the scorers in turn;
+//   hashes, to the scorers in turn;
 // - score: runs its batches through ONNX Runtime on one thread and writes the predictions into the ring.
 import {type MessagePort, workerData} from 'node:worker_threads'
 import type {DuckDBStructVector} from '@duckdb/node-api'
 import {concatFrames, type Frame} from '../ml/frame.js'
 import type {Signature} from '../onnx/signature.js'
+import {hashWords} from '../runtime/batch-udf.js'
 import {Predictor} from '../runtime/predictor.js'
 import {StructReader} from '../runtime/udf.js'
-import {BATCH_ROWS, failRing, fingerprints, type RingBuffers, SLOTS, STATE, waitFor, wakeAll} from './batch-ring.js'
+import {BATCH_ROWS, failRing, type RingBuffers, SLOTS, STATE, waitFor, wakeAll} from './batch-ring.js'
 
 export interface ReadJob {
   readonly role: 'read'
-  /** SELECT of one STRUCT column holding the model's inputs, one row per row the writer scores, in its order. */
-  readonly sql: string
+  /** Gives the reader its query once the job has it (ReadMessage). */
+  readonly control: MessagePort
   readonly signature: Signature
   /** Names the model in error messages. */
   readonly model: string
@@ -32,8 +33,14 @@ export interface ScoreJob {
   readonly port: MessagePort
 }
 
-/** What the reader sends a scorer: batch b, its rows and their fingerprints; null when there are no more. */
-export type ScoreMessage = {readonly batch: number; readonly frame: Frame; readonly prints: Int32Array} | null
+/**
+ * The reader's query: SELECT of a STRUCT column holding the model's inputs and a UBIGINT column of its rowHash, one
+ * row per row the writer scores, in its order; null to stop without reading.
+ */
+export type ReadMessage = string | null
+
+/** What the reader sends a scorer: batch b, its rows and their hashes (two words a row); null: no more batches. */
+export type ScoreMessage = {readonly batch: number; readonly frame: Frame; readonly hashes: Int32Array} | null
 
 const job = workerData as ReadJob | ScoreJob
 if (job.role === 'read') await read(job)
@@ -48,20 +55,26 @@ async function read(job: ReadJob): Promise<void> {
     const instance = await DuckDBInstance.create(':memory:', {threads: '1'})
     const con = await instance.connect()
     try {
-      const result = await con.stream(job.sql)
+      const sql = await new Promise<ReadMessage>(resolve => {
+        job.control.once('message', resolve)
+        job.control.once('close', () => resolve(null))
+      })
+      job.control.close()
+      if (sql === null || Atomics.load(state, STATE.stop)) return
+      const result = await con.stream(sql)
       let pending: Frame[] = []
+      let hashes = new Int32Array(2 * BATCH_ROWS)
       let rows = 0
       const send = (): boolean => {
         // At most SLOTS + 1 batches ahead of the writer, so memory stays bounded whatever the input's size.
         const b = batches
         if (!waitFor(state, STATE.consumed, () => b - Atomics.load(state, STATE.consumed) <= SLOTS)) return false
         const frame = concatFrames(pending)
-        const prints = new Int32Array(frame.nRows)
-        fingerprints(frame, prints, 0)
-        const message: ScoreMessage = {batch: b, frame, prints}
-        job.ports[b % job.ports.length]!.postMessage(message)
+        const message: ScoreMessage = {batch: b, frame, hashes: hashes.subarray(0, 2 * rows)}
+        job.ports[b % job.ports.length]!.postMessage(message, [hashes.buffer])
         batches++
         pending = []
+        hashes = new Int32Array(2 * BATCH_ROWS)
         rows = 0
         return true
       }
@@ -73,6 +86,7 @@ async function read(job: ReadJob): Promise<void> {
         // The first batches are small, so that the writer starts soon; then BATCH_ROWS.
         if (rows + n > Math.min(BATCH_ROWS, 8192 * 2 ** batches) && rows > 0 && !send()) return
         pending.push(reader.frame(chunk.getColumnVector(0) as DuckDBStructVector, n, job.model))
+        hashes.set(hashWords(chunk.getColumnVector(1), n), 2 * rows)
         rows += n
       }
       if (rows > 0 && !send()) return
@@ -94,13 +108,16 @@ async function score(job: ScoreJob): Promise<void> {
   const {width} = job.ring
   const values = new Float64Array(job.ring.values)
   const classIndex = new Int32Array(job.ring.classIndex)
-  const prints = new Int32Array(job.ring.prints)
+  const hashes = new Int32Array(job.ring.hashes)
   let predictor: Predictor
   try {
-    predictor = await Predictor.load(job.bytes, job.signature, job.model, {
-      intraOpNumThreads: 1,
-      extra: {session: {intra_op: {allow_spinning: '0'}}},
-    })
+    predictor = await Predictor.load(
+      job.bytes,
+      job.signature,
+      job.model,
+      {intraOpNumThreads: 1, extra: {session: {intra_op: {allow_spinning: '0'}}}},
+      true,
+    )
   } catch (error) {
     failRing(job.ring, error)
     job.port.close()
@@ -118,7 +135,7 @@ async function score(job: ScoreJob): Promise<void> {
     const data = output.probabilities ?? output.values!
     values.set(data.subarray(0, frame.nRows * width), at * width)
     if (output.classIndex) classIndex.set(output.classIndex, at)
-    prints.set(message.prints, at)
+    hashes.set(message.hashes, 2 * at)
     Atomics.store(state, STATE.rows + slot, frame.nRows)
     Atomics.store(state, STATE.ready + slot, batch + 1)
     Atomics.notify(state, STATE.ready + slot)

@@ -16,7 +16,8 @@ import type {SyncPredictor} from './udf.js'
 
 /** What scores a chunk of rows synchronously: a SyncPredictor, or predictions made ahead in front of one. */
 export interface ChunkScorer {
-  predict(frame: Frame): ModelOutput
+  /** `hashes`: each row's rowHash as two int32 words, where the function was registered with rowHashes. */
+  predict(frame: Frame, hashes?: Int32Array): ModelOutput
 }
 
 export interface BatchFunctionOptions {
@@ -25,6 +26,8 @@ export interface BatchFunctionOptions {
   readonly predictor: SyncPredictor
   /** Scores each chunk instead of the predictor (parallel/batch-scores.ts: predictions made ahead). */
   readonly scorer?: ChunkScorer
+  /** The function also takes each row's rowHash and hands it to the scorer (which checks its rows by it). */
+  readonly rowHashes?: boolean
   /** Names the model in error messages (e.g. churn:3). */
   readonly model: string
   /** Sees each chunk after it was scored: its input frame and the predictions. */
@@ -80,7 +83,7 @@ export async function registerBatchFunction(
   con.registerScalarFunction(
     duck.DuckDBScalarFunction.create({
       name: options.name,
-      parameterTypes: [inputType],
+      parameterTypes: options.rowHashes ? [inputType, duck.UBIGINT] : [inputType],
       returnType: duck.STRUCT(Object.fromEntries(columns.map(c => [c.name, fieldType(c)]))),
       // NULL fields are missing values, which the model handles: the function must see them.
       specialHandling: true,
@@ -88,7 +91,10 @@ export async function registerBatchFunction(
         try {
           const n = input.rowCount
           const frame = predictor.frameFromStruct(input.getColumnVector(0) as DuckDBStructVector, n, options.model)
-          const predicted = scorer.predict(frame)
+          const predicted = scorer.predict(
+            frame,
+            options.rowHashes ? hashWords(input.getColumnVector(1), n) : undefined,
+          )
           const struct = output as DuckDBStructVector
           columns.forEach((column, k) => {
             writeColumn(struct.entryVectorAt(k), column, predicted, nClasses, n, byIndex)
@@ -108,7 +114,8 @@ export async function registerBatchFunction(
   return {
     name: options.name,
     columns,
-    call: args => `${options.name}(${inputStruct(signature, args)})`,
+    call: args =>
+      `${options.name}(${inputStruct(signature, args)}${options.rowHashes ? `, ${rowHash(signature, args)}` : ''})`,
     select: field =>
       columns.map(c => {
         const sql = c.kind === 'label' && byIndex ? `${labels(c)}[${field(c.name)} + 1]` : field(c.name)
@@ -131,6 +138,27 @@ export function inputStruct(signature: Signature, args: Readonly<Record<string, 
   const fields = signature.inputs.map(i => `${literal(i.name)}: ${args[i.name] ?? 'NULL'}`)
   const types = signature.inputs.map(i => `${ident(i.name)} ${i.type === 'numeric' ? 'DOUBLE' : 'VARCHAR'}`)
   return `CAST({${fields.join(', ')}} AS STRUCT(${types.join(', ')}))`
+}
+
+/**
+ * SQL for a 64-bit hash of the row's model inputs (DuckDB's hash() of the input STRUCT): the same inputs give the
+ * same hash in any DuckDB of this version, so a thread that reads the rows again can tell they are the same rows.
+ */
+export function rowHash(signature: Signature, args: Readonly<Record<string, string>>): string {
+  return `hash(${inputStruct(signature, args)})`
+}
+
+/** A UBIGINT vector's first n values (rowHash) as two int32 words each, copied. */
+export function hashWords(vector: DuckDBVector, n: number): Int32Array {
+  const items = (vector as unknown as {items?: unknown}).items
+  if (items instanceof BigUint64Array) return new Int32Array(items.buffer, items.byteOffset, 2 * n).slice()
+  const out = new Int32Array(2 * n)
+  for (let i = 0; i < n; i++) {
+    const v = BigInt.asUintN(64, BigInt(vector.getItem(i) as bigint))
+    out[2 * i] = Number(v & 0xffffffffn) | 0
+    out[2 * i + 1] = Number(v >> 32n) | 0
+  }
+  return out
 }
 
 /** The vector's private backing array (pinned @duckdb/node-api); undefined if its layout changed. */

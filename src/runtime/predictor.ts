@@ -3,7 +3,8 @@
 // onnxruntime-node is imported lazily: it costs ~0.1 s that `--help` must not pay.
 import type {InferenceSession, Tensor} from 'onnxruntime-node'
 import {ModelError} from '../errors.js'
-import {type Column, type Frame, takeRows} from '../ml/frame.js'
+import {type CategoricalColumn, type Column, type Frame, takeRows} from '../ml/frame.js'
+import type {InputEncoder} from '../onnx/encoders.js'
 import type {Signature, SignatureInput} from '../onnx/signature.js'
 
 export interface ModelOutput {
@@ -46,6 +47,10 @@ export class Predictor {
     private readonly runtime: Ort,
     readonly signature: Signature,
     readonly classes: readonly string[] | undefined,
+    /** The model the session runs: the file's, or its graph rewritten to take categories encoded. */
+    readonly bytes: Uint8Array,
+    /** String inputs the session takes encoded (onnx/encoders.ts), by ONNX input name. */
+    private readonly encoders: ReadonlyMap<string, InputEncoder> = new Map(),
   ) {
     const byName = new Map<string, SignatureInput[]>()
     for (const input of signature.inputs) {
@@ -58,7 +63,7 @@ export class Predictor {
       columns: columns.sort((a, b) => (a.index ?? 0) - (b.index ?? 0)),
     }))
     const {outputs} = signature
-    this.labelFromProbabilities = Boolean(outputs.labelFromProbabilities && outputs.probabilities && classes?.length)
+    this.labelFromProbabilities = derivesLabel(signature)
     this.fetches = this.labelFromProbabilities ? [outputs.probabilities!] : session.outputNames
   }
 
@@ -71,17 +76,31 @@ export class Predictor {
     signature: Signature,
     where: string,
     sessionOptions: InferenceSession.SessionOptions = {},
+    /** Encode categories before the run where the graph only looks them up (onnx/encoders.ts). */
+    encodeCategories = false,
   ): Promise<Predictor> {
     const runtime = await ort()
+    const options = {logSeverityLevel: 3 as const, ...sessionOptions}
+    const encoded = encodeCategories
+      ? (await import('../onnx/encoders.js')).withEncodedInputs(bytes, stringInputs(signature))
+      : undefined
+    if (encoded) {
+      try {
+        const session = await runtime.InferenceSession.create(encoded.bytes, options)
+        return new Predictor(session, runtime, signature, signature.classes, encoded.bytes, encoded.encoders)
+      } catch {
+        // The rewritten graph is an optimisation: the model as it is still runs.
+      }
+    }
     let session: InferenceSession
     try {
-      session = await runtime.InferenceSession.create(bytes, {logSeverityLevel: 3, ...sessionOptions})
+      session = await runtime.InferenceSession.create(bytes, options)
     } catch (error) {
       throw new ModelError('E_MODEL_LOAD', `ONNX Runtime cannot load ${where}: ${(error as Error).message}`, {
         hint: 'check that the file is a valid ONNX model using operators ONNX Runtime supports',
       })
     }
-    return new Predictor(session, runtime, signature, signature.classes)
+    return new Predictor(session, runtime, signature, signature.classes, bytes)
   }
 
   /** The columns (name and kind) this model reads, for loading exactly those from a data source. */
@@ -148,9 +167,33 @@ export class Predictor {
     const feeds: Record<string, Tensor> = {}
     for (const group of this.groups) {
       const columns = group.columns.map(c => byName.get(c.name)!)
-      feeds[group.onnxName] = this.tensor(group.columns[0]!, columns, frame.nRows)
+      const encoder = this.encoders.get(group.onnxName)
+      if (encoder) feeds[encoder.input] = this.encoded(encoder, columns[0]!, frame.nRows)
+      else feeds[group.onnxName] = this.tensor(group.columns[0]!, columns, frame.nRows)
     }
     return feeds
+  }
+
+  /** A string input's values as its encoder turns them into numbers: the tensor the rewritten graph takes. */
+  private encoded(encoder: InputEncoder, column: Column, n: number): Tensor {
+    const {Tensor} = this.runtime
+    const value = (text: string) => encoder.values.get(text) ?? encoder.fallback
+    // Per level once (and for a missing value, which the string tensor holds as ''), then per row a lookup.
+    const byCode = column.kind === 'categorical' ? column.levels.map(value) : undefined
+    const missing = value('')
+    const at = (i: number) => {
+      if (!byCode) return value(textAt(column, i))
+      const code = (column as CategoricalColumn).codes[i]!
+      return code < 0 ? missing : byCode[code]!
+    }
+    if (encoder.type === 'float32') {
+      const out = new Float32Array(n)
+      for (let i = 0; i < n; i++) out[i] = at(i) as number
+      return new Tensor('float32', out, [n, 1])
+    }
+    const out = new BigInt64Array(n)
+    for (let i = 0; i < n; i++) out[i] = at(i) as bigint
+    return new Tensor('int64', out, [n, 1])
   }
 
   private tensor(spec: SignatureInput, columns: readonly Column[], n: number): Tensor {
@@ -270,6 +313,22 @@ function labelsFromProbabilities(
 /** Tensor data as float64, without a copy when it already is. */
 function float64(data: unknown): Float64Array {
   return data instanceof Float64Array ? data : Float64Array.from(data as Float32Array)
+}
+
+/**
+ * Whether a Predictor fetches the probabilities alone and derives the label from them
+ * (signature.outputs.labelFromProbabilities, with probabilities and classes).
+ */
+export function derivesLabel(signature: Signature): boolean {
+  const {outputs, classes} = signature
+  return Boolean(outputs.labelFromProbabilities && outputs.probabilities && classes?.length)
+}
+
+/** The ONNX names of the inputs that take one string column each: those a graph may look up in a LabelEncoder. */
+function stringInputs(signature: Signature): string[] {
+  const count = new Map<string, number>()
+  for (const input of signature.inputs) count.set(input.onnxName, (count.get(input.onnxName) ?? 0) + 1)
+  return signature.inputs.filter(i => i.elemType === 'string' && count.get(i.onnxName) === 1).map(i => i.onnxName)
 }
 
 function textAt(column: Column, i: number): string {

@@ -78,12 +78,14 @@ export class SyncPredictor {
   }
 
   static async load(bytes: Uint8Array, signature: Signature, where: string): Promise<SyncPredictor> {
-    const predictor = await Predictor.load(bytes, signature, where)
+    // The native session runs the model the Predictor's does (categories encoded before the run, where it can).
+    const predictor = await Predictor.load(bytes, signature, where, {}, true)
+    const model = predictor.bytes
     const {binding, initOrt} = await native()
     initOrt()
     const session = new binding.InferenceSession()
     try {
-      session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
+      session.loadModel(model.buffer, model.byteOffset, model.byteLength, {
         logSeverityLevel: 3,
         ...(hasTreeEnsemble(bytes) ? {} : {intraOpNumThreads: 1}),
         // Without spinning, ONNX Runtime's idle thread leaves the core to DuckDB's readers and writers between calls.
@@ -133,11 +135,13 @@ export class SyncPredictor {
 /** Reads a model's input columns from DuckDB vectors: the same frames wherever rows come from SQL. */
 export class StructReader {
   private readonly categoryText: ReadonlyMap<string, CategoryText>
+  /** Per categorical input: its short values, decoded once (see textColumn). */
+  private readonly texts: ReadonlyMap<string, ShortTexts>
 
   constructor(readonly signature: Signature) {
-    this.categoryText = new Map(
-      signature.inputs.filter(i => i.type === 'categorical').map(i => [i.name, categoryText(i)]),
-    )
+    const categorical = signature.inputs.filter(i => i.type === 'categorical')
+    this.categoryText = new Map(categorical.map(i => [i.name, categoryText(i)]))
+    this.texts = new Map(categorical.map(i => [i.name, new ShortTexts()]))
   }
 
   /**
@@ -167,7 +171,7 @@ export class StructReader {
       columns.push(
         input.type === 'numeric'
           ? numericColumn(input.name, numbersOf(vector, nRows, input, model))
-          : textColumn(input, vector, nRows, this.categoryText.get(input.name)!),
+          : textColumn(input, vector, nRows, this.categoryText.get(input.name)!, this.texts.get(input.name)!),
       )
     }
     if (missing.length > 0) {
@@ -241,33 +245,6 @@ function rawNumbers(vector: DuckDBVector): {items: ArrayLike<number | bigint>; v
   return {items: items as unknown as ArrayLike<number | bigint>, valid}
 }
 
-/**
- * Reads a VARCHAR vector's values: DuckDB's string_t is 16 bytes per value, a little-endian uint32 length then, up to
- * 12 bytes, the text itself. Short ASCII values (most categories) are decoded here from the private `dataView`;
- * others go through getItem, which calls a TextDecoder per value.
- */
-function textReader(vector: DuckDBVector): (i: number) => unknown {
-  const getItem = (i: number): unknown => vector.getItem(i)
-  if (String(vector.type) !== 'VARCHAR') return getItem
-  const view = (vector as unknown as {dataView?: unknown}).dataView
-  const valid = validityWords(vector)
-  if (!(view instanceof DataView) || valid === undefined) return getItem
-  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
-  return i => {
-    if (!isValid(valid, i)) return null
-    const at = i * 16
-    const length = view.getUint32(at, true)
-    if (length > 12) return vector.getItem(i)
-    let text = ''
-    for (let b = at + 4; b < at + 4 + length; b++) {
-      const c = bytes[b]!
-      if (c >= 0x80) return vector.getItem(i)
-      text += String.fromCharCode(c)
-    }
-    return text
-  }
-}
-
 function numbersOf(vector: DuckDBVector, n: number, input: SignatureInput, model: string): Float64Array {
   const out = new Float64Array(n)
   const raw = rawNumbers(vector)
@@ -312,14 +289,24 @@ function toNumber(value: unknown, input: SignatureInput, model: string): number 
   )
 }
 
-function textColumn(input: SignatureInput, vector: DuckDBVector, n: number, text: CategoryText): Column {
+/**
+ * A categorical input read from a DuckDB vector: codes into levels (this chunk's categories, in order of
+ * appearance). VARCHAR values of up to 12 bytes, which DuckDB's 16-byte string_t holds inline after its uint32
+ * length, are looked up in `texts` by their bytes (read from the vector's private `dataView`), so each distinct value
+ * is decoded once per reader, not once per row; other values go through getItem.
+ */
+function textColumn(
+  input: SignatureInput,
+  vector: DuckDBVector,
+  n: number,
+  text: CategoryText,
+  texts: ShortTexts,
+): Column {
   const codes = new Int32Array(n)
   const levels: string[] = []
   // Raw value → code (-1: missing), so each distinct value is turned into a category once per chunk.
   const index = new Map<unknown, number>()
-  const read = textReader(vector)
-  for (let i = 0; i < n; i++) {
-    const raw = read(i)
+  const codeOf = (raw: unknown): number => {
     let code = index.get(raw)
     if (code === undefined) {
       const v = categoryOf(raw, text)
@@ -330,9 +317,121 @@ function textColumn(input: SignatureInput, vector: DuckDBVector, n: number, text
       }
       index.set(raw, code)
     }
-    codes[i] = code
+    return code
+  }
+  const words = inlineWords(vector)
+  if (!words) {
+    for (let i = 0; i < n; i++) codes[i] = codeOf(vector.getItem(i))
+    return categoricalColumn(input.name, codes, levels)
+  }
+  const {data, valid} = words
+  const chunk = texts.nextChunk()
+  for (let i = 0; i < n; i++) {
+    if (!isValid(valid, i)) {
+      codes[i] = codeOf(null)
+      continue
+    }
+    const length = data[4 * i]!
+    if (length > INLINE_BYTES) {
+      codes[i] = codeOf(vector.getItem(i))
+      continue
+    }
+    const w1 = data[4 * i + 1]! & WORD_MASK[Math.min(length, 4)]!
+    const w2 = data[4 * i + 2]! & WORD_MASK[Math.max(0, Math.min(length - 4, 4))]!
+    const w3 = data[4 * i + 3]! & WORD_MASK[Math.max(0, length - 8)]!
+    let entry = texts.find(length, w1, w2, w3)
+    if (!entry) {
+      const raw = vector.getItem(i)
+      entry = texts.add(length, w1, w2, w3, raw)
+      if (!entry) {
+        codes[i] = codeOf(raw)
+        continue
+      }
+    }
+    if (entry.chunk !== chunk) {
+      entry.chunk = chunk
+      entry.code = codeOf(entry.raw)
+    }
+    codes[i] = entry.code
   }
   return categoricalColumn(input.name, codes, levels)
+}
+
+/** Bytes a DuckDB string_t holds inline. */
+const INLINE_BYTES = 12
+/** The bytes of a little-endian uint32 that belong to a value k bytes long (k = 0..4). */
+const WORD_MASK = [0, 0xff, 0xffff, 0xffffff, 0xffffffff]
+
+/**
+ * A VARCHAR vector's string_t array as uint32 words (4 per value: length, then the inline bytes) and its validity;
+ * undefined when the pinned @duckdb/node-api's private layout is not there.
+ */
+function inlineWords(vector: DuckDBVector): {data: Uint32Array; valid: Uint32Array | null} | undefined {
+  if (String(vector.type) !== 'VARCHAR') return undefined
+  const view = (vector as unknown as {dataView?: unknown}).dataView
+  const valid = validityWords(vector)
+  if (!(view instanceof DataView) || valid === undefined || view.byteOffset % 4 !== 0) return undefined
+  return {data: new Uint32Array(view.buffer, view.byteOffset, view.byteLength >>> 2), valid}
+}
+
+interface ShortText {
+  readonly length: number
+  readonly w1: number
+  readonly w2: number
+  readonly w3: number
+  /** The value as getItem gave it. */
+  readonly raw: unknown
+  /** The chunk whose code `code` is. */
+  chunk: number
+  code: number
+}
+
+/** Short VARCHAR values by their inline bytes: at most MAX distinct ones, so a column of ids cannot grow it. */
+class ShortTexts {
+  private static readonly MAX = 4096
+  private readonly byHash = new Map<number, ShortText[]>()
+  /** The last value found per hash bucket: most lookups end here, without the Map. */
+  private readonly recent = new Array<ShortText | undefined>(256).fill(undefined)
+  private size = 0
+  private chunks = 0
+
+  nextChunk(): number {
+    return ++this.chunks
+  }
+
+  find(length: number, w1: number, w2: number, w3: number): ShortText | undefined {
+    const h = wordsHash(length, w1, w2, w3)
+    const last = this.recent[h & 255]
+    if (last && last.length === length && last.w1 === w1 && last.w2 === w2 && last.w3 === w3) return last
+    const list = this.byHash.get(h)
+    if (!list) return undefined
+    for (const e of list) {
+      if (e.length === length && e.w1 === w1 && e.w2 === w2 && e.w3 === w3) {
+        this.recent[h & 255] = e
+        return e
+      }
+    }
+    return undefined
+  }
+
+  add(length: number, w1: number, w2: number, w3: number, raw: unknown): ShortText | undefined {
+    if (this.size >= ShortTexts.MAX) return undefined
+    const entry: ShortText = {length, w1, w2, w3, raw, chunk: 0, code: -1}
+    const h = wordsHash(length, w1, w2, w3)
+    const list = this.byHash.get(h)
+    if (list) list.push(entry)
+    else this.byHash.set(h, [entry])
+    this.size++
+    return entry
+  }
+}
+
+function wordsHash(length: number, w1: number, w2: number, w3: number): number {
+  let h = Math.imul(length ^ 0x9e3779b9, 0x85ebca6b)
+  h = Math.imul(h ^ w1, 0xcc9e2d51)
+  h = Math.imul(h ^ (h >>> 15) ^ w2, 0x1b873593)
+  h = Math.imul(h ^ (h >>> 13) ^ w3, 0x85ebca6b)
+  return h ^ (h >>> 16)
 }
 
 function categoryOf(value: unknown, text: CategoryText): string | null {

@@ -17,7 +17,6 @@ import {
   openBatchSource,
   registerTally,
   resolveBatchInputs,
-  type ScanPlan,
   scanPlan,
 } from '../data/stream.js'
 import {copySql, copyToStream, fsyncFile, OUTPUT_EXTENSIONS, RejectsWriter, tempPathFor} from '../data/write.js'
@@ -26,8 +25,9 @@ import type {Frame} from '../ml/frame.js'
 import type {Signature} from '../onnx/signature.js'
 import {batchThreads, PrefetchedScores} from '../parallel/batch-scores.js'
 import {configuredThreads} from '../parallel/spawn.js'
-import {inputStruct, registerBatchFunction} from '../runtime/batch-udf.js'
+import {inputStruct, registerBatchFunction, rowHash} from '../runtime/batch-udf.js'
 import {predictionColumns} from '../runtime/outputs.js'
+import {derivesLabel} from '../runtime/predictor.js'
 import {hasTreeEnsemble, SyncPredictor} from '../runtime/udf.js'
 import {MLPROJ_VERSION} from '../version.js'
 import {
@@ -311,10 +311,19 @@ class Job {
       )
       return getJob(this.ws, this.id)
     }
-    const source = await openBatchSource(inputs, files)
-    const counts = source ? await this.score(source, inputs) : await this.writeEmpty()
     // Rows per input: the tally counts the files DuckDB read (the non-blank ones), in order.
     const readFiles = files.filter(f => !f.blank)
+    const bytes = await readFile(join(this.ws.dir, this.model.artifactDir, 'model.onnx'))
+    const estimatedRows = await estimateRows({format: inputs.format, files: readFiles.map(f => f.path)})
+    // The workers start now, so that they load while the input's schema is read.
+    const ahead = this.spawnAhead(bytes, estimatedRows)
+    let counts: Counts
+    try {
+      const source = await openBatchSource(inputs, files)
+      counts = source ? await this.score(source, inputs, bytes, estimatedRows, ahead) : await this.writeEmpty()
+    } finally {
+      await ahead?.close()
+    }
     this.inputs = files.map(f => {
       const k = readFiles.indexOf(f)
       return {
@@ -327,7 +336,13 @@ class Job {
   }
 
   /** Scores every row of `source` into the temporary output; writes the rejects file in skip mode. */
-  private async score(source: DataSource, inputs: BatchInputs): Promise<Counts> {
+  private async score(
+    source: DataSource,
+    inputs: BatchInputs,
+    bytes: Uint8Array,
+    estimatedRows: number,
+    ahead: PrefetchedScores | undefined,
+  ): Promise<Counts> {
     const {options, plan} = this
     const {signature} = this.model
     const have = new Set(source.columns.map(c => c.name))
@@ -346,16 +361,14 @@ class Job {
       requireColumns(source, options.keep, options.keep.length === 1 ? '--keep column' : '--keep columns')
     const keep = this.outputColumns(options.keep ?? source.columns.map(c => c.name), signature)
     const con = await duckdb()
-    const bytes = await readFile(join(this.ws.dir, this.model.artifactDir, 'model.onnx'))
     const predictor = await SyncPredictor.load(bytes, signature, this.label)
     const drift = new DriftCounter(signature)
     const scan = scanPlan(source, {keep, inputs: signature.inputs, typedOutput: plan.format !== 'csv'})
-    const estimatedRows = await estimateRows(source)
-    let ahead: PrefetchedScores | undefined
     const fn = await registerBatchFunction(con, {
       name: `mlproj_batch_${this.id}`,
       predictor,
-      scorer: {predict: frame => (ahead ?? predictor).predict(frame)},
+      scorer: ahead,
+      rowHashes: ahead !== undefined,
       model: this.label,
       onChunk: frame => drift.observe(frame),
     })
@@ -378,9 +391,15 @@ class Job {
       `WHERE ${tally.name}(CAST(__mlproj_index AS INTEGER), ${anyBad(scan.checks)})`
     const query = `SELECT ${[...scan.output.map(o => ident(o.name)), ...fn.select(ident)].join(', ')} FROM (${scored})`
     try {
-      ahead = this.scoreAhead(scan, bytes, predictor, estimatedRows)
-      // Predictions made ahead are taken in the reader's row order: the writer's query runs on one thread.
-      if (ahead) await con.run('SET threads = 1')
+      if (ahead) {
+        ahead.begin({
+          sql: `SELECT ${inputStruct(signature, scan.modelArgs)}, ${rowHash(signature, scan.modelArgs)} FROM ${scan.relation} WHERE NOT (${anyBad(scan.checks)})`,
+          fallback: predictor,
+          onFallback: reason => this.progress(`scoring the rest on the calling thread: ${reason}`),
+        })
+        // Predictions made ahead are taken in the reader's row order: the writer's query runs on one thread.
+        await con.run('SET threads = 1')
+      }
       await con.run(copySql(query, plan.temp, plan.format, plan.final ?? plan.temp))
     } catch (error) {
       await rm(plan.temp, {force: true})
@@ -424,29 +443,16 @@ class Job {
   }
 
   /**
-   * Worker threads that score the job's rows ahead of the writer (parallel/batch-scores.ts), for a tree ensemble
-   * on at least AHEAD_MIN_ROWS rows; undefined where the calling thread scores each chunk itself.
+   * Worker threads that score the job's rows ahead of the writer (parallel/batch-scores.ts), for a tree ensemble on
+   * at least AHEAD_MIN_ROWS rows; undefined where the calling thread scores each chunk itself.
    */
-  private scoreAhead(
-    scan: ScanPlan,
-    bytes: Uint8Array,
-    predictor: SyncPredictor,
-    estimatedRows: number,
-  ): PrefetchedScores | undefined {
+  private spawnAhead(bytes: Uint8Array, estimatedRows: number): PrefetchedScores | undefined {
     const {signature} = this.model
     const threads = batchThreads()
-    const eligible = signature.task === 'regression' || predictor.labelFromProbabilities
+    const eligible = signature.task === 'regression' || derivesLabel(signature)
     if (threads === 0 || !eligible || !hasTreeEnsemble(bytes) || estimatedRows < AHEAD_MIN_ROWS) return undefined
     this.progress(`scoring ahead on ${threads} ${threads === 1 ? 'thread' : 'threads'}`)
-    return PrefetchedScores.start({
-      sql: `SELECT ${inputStruct(signature, scan.modelArgs)} FROM ${scan.relation} WHERE NOT (${anyBad(scan.checks)})`,
-      bytes,
-      signature,
-      model: this.label,
-      fallback: predictor,
-      threads,
-      onFallback: reason => this.progress(`scoring the rest on the calling thread: ${reason}`),
-    })
+    return PrefetchedScores.spawn({bytes, signature, model: this.label, threads})
   }
 
   /** The kept input columns, minus any that a prediction column replaces (re-scoring an earlier output, say). */

@@ -13,7 +13,7 @@ import {fitPipeline} from '../../src/ml/pipeline.js'
 import {encodeTarget} from '../../src/ml/target.js'
 import {exportPipeline} from '../../src/onnx/export.js'
 import {PrefetchedScores} from '../../src/parallel/batch-scores.js'
-import {inputStruct} from '../../src/runtime/batch-udf.js'
+import {hashWords, inputStruct, rowHash} from '../../src/runtime/batch-udf.js'
 import {SyncPredictor} from '../../src/runtime/udf.js'
 import {mlproj, tempDir} from '../helpers/cli.js'
 import {type ErrorDoc, generatedRows, type JobRecord, predictBatch, readCsv, writeCsv} from './helpers.js'
@@ -150,6 +150,27 @@ describe('predict-batch scores tree ensembles ahead on worker threads', () => {
     await expect(readFile(join(dir, 'failed.csv'))).rejects.toThrow()
   }, 120_000)
 
+  it('stops the workers it started when the input lacks a model column (exit 4)', async () => {
+    const lines = (await readFile(big, 'utf8')).split('\n')
+    // The same rows without column `b`: the workers start before the job reads the input's columns.
+    const noB = await writeCsv(
+      dir,
+      'no-b.csv',
+      lines[0]!
+        .split(',')
+        .filter(c => c !== 'b')
+        .join(','),
+      lines.slice(1, -1).map(l => l.split(',').toSpliced(2, 1).join(',')),
+    )
+    const started = Date.now()
+    const r = await predictBatch(['gen', '--input', noB, '--output', join(dir, 'no-b-out.csv')], dir)
+    expect(r.code, r.stderr).toBe(4)
+    expect((r.json as ErrorDoc).error.message).toMatch(/lacks column "b"/)
+    expect(r.stderr).toMatch(/scoring ahead on/)
+    expect(Date.now() - started).toBeLessThan(25_000)
+    await expect(readFile(join(dir, 'no-b-out.csv'))).rejects.toThrow()
+  }, 120_000)
+
   it('rejects an MLPROJ_THREADS that is not a whole number ≥ 1 with exit 2', async () => {
     const r = await mlproj(['predict-batch', 'gen', '--input', big, '--output', join(dir, 'x.csv')], {
       cwd: dir,
@@ -206,13 +227,25 @@ describe('PrefetchedScores', () => {
     const file = await writeCsv(await tempDir('mlproj-ahead-unit-'), 'rows.csv', train.header, train.rows)
     const args = {a: 'CAST(a AS DOUBLE)', b: 'CAST(b AS DOUBLE)', region: 'CAST(region AS VARCHAR)'}
     const reasons: string[] = []
-    const ahead = PrefetchedScores.start({
-      sql: `SELECT ${inputStruct(signature, args)} FROM read_csv('${file}')`,
-      bytes,
-      signature,
-      model: 'inline',
+    // Each row's hash as the writer's query computes it, over the rows as they are or with `a` moved.
+    const hashesOf = async (inputs: Record<string, string>): Promise<Int32Array> => {
+      const result = await (await duckdb()).run(`SELECT ${rowHash(signature, inputs)} FROM read_csv('${file}')`)
+      const out = new Int32Array(2 * train.rows.length)
+      let at = 0
+      for (;;) {
+        const chunk = await result.fetchChunk()
+        if (!chunk || chunk.rowCount === 0) break
+        out.set(hashWords(chunk.getColumnVector(0), chunk.rowCount), at)
+        at += 2 * chunk.rowCount
+      }
+      return out
+    }
+    const same = await hashesOf(args)
+    const moved = await hashesOf({...args, a: 'CAST(a AS DOUBLE) + 1'})
+    const ahead = PrefetchedScores.spawn({bytes, signature, model: 'inline', threads: 1})
+    ahead.begin({
+      sql: `SELECT ${inputStruct(signature, args)}, ${rowHash(signature, args)} FROM read_csv('${file}')`,
       fallback,
-      threads: 1,
       onFallback: reason => reasons.push(reason),
     })
     try {
@@ -227,14 +260,14 @@ describe('PrefetchedScores', () => {
             : categoricalColumn(c.name, c.codes.slice(from, to), c.levels),
         ),
       })
-      const first = ahead.predict(part(0, 1000))
+      const first = ahead.predict(part(0, 1000), same.subarray(0, 2000))
       expect(reasons).toEqual([])
       expect(Array.from(first.classIndex!)).toEqual(Array.from(fallback.predict(part(0, 1000)).classIndex!))
       // Rows 1000–1999 with `a` moved: not the rows the workers scored.
-      const moved = part(1000, 2000, 1)
-      const second = ahead.predict(moved)
+      const rows = part(1000, 2000, 1)
+      const second = ahead.predict(rows, moved.subarray(2000, 4000))
       expect(reasons).toEqual(['row 1001 differs'])
-      const expected = fallback.predict(moved)
+      const expected = fallback.predict(rows)
       expect(Array.from(second.probabilities!)).toEqual(Array.from(expected.probabilities!))
       expect(ahead.rowsAhead).toBe(1000)
     } finally {

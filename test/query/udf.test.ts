@@ -4,12 +4,15 @@
 import {readFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
+import type {DuckDBStructVector} from '@duckdb/node-api'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {duckdb} from '../../src/data/duckdb.js'
 import {loadFrame} from '../../src/data/load.js'
 import {openSource} from '../../src/data/source.js'
+import {cellText} from '../../src/ml/frame.js'
+import type {Signature} from '../../src/onnx/signature.js'
 import {Predictor} from '../../src/runtime/predictor.js'
-import {ortVersion, PINNED_ORT_VERSION, SyncPredictor, validityWords} from '../../src/runtime/udf.js'
+import {ortVersion, PINNED_ORT_VERSION, StructReader, SyncPredictor, validityWords} from '../../src/runtime/udf.js'
 import {resolveModel} from '../../src/workspace/registry.js'
 import {openWorkspace} from '../../src/workspace/workspace.js'
 import {type QueryWorkspace, queryWorkspace} from './helpers.js'
@@ -52,5 +55,40 @@ describe('the pinned runtime', () => {
     expect(validityWords(n!)).toBeInstanceOf(Uint32Array)
     expect((d as unknown as {items: unknown}).items).toBeInstanceOf(Float64Array)
     expect((s as unknown as {dataView: unknown}).dataView).toBeInstanceOf(DataView)
+  })
+})
+
+describe('StructReader', () => {
+  it('reads categories as getItem does: inline, long, non-ASCII, missing spellings, NULL, across chunks', async () => {
+    const signature = {
+      task: 'classification',
+      target: 'y',
+      classes: ['a', 'b'],
+      inputs: [{name: 'c', type: 'categorical', onnxName: 'c', elemType: 'string', categories: ['NA', 'x']}],
+      outputs: {},
+    } as unknown as Signature
+    const reader = new StructReader(signature)
+    const con = await duckdb()
+    // 5,000 distinct ids (more than the reader keeps decoded) among repeated short, long and multi-byte values.
+    const result = await con.run(
+      `SELECT {'c': CASE i % 9 WHEN 0 THEN NULL WHEN 1 THEN 'NA' WHEN 2 THEN 'x' WHEN 3 THEN 'ünïcödé' ` +
+        `WHEN 4 THEN 'twelve bytes' WHEN 5 THEN 'thirteen byte' WHEN 6 THEN 'id-' || (i // 9) ` +
+        `WHEN 7 THEN '' ELSE 'N/A' END} AS t FROM range(45000) r(i)`,
+    )
+    let rows = 0
+    for (;;) {
+      const chunk = await result.fetchChunk()
+      if (!chunk || chunk.rowCount === 0) break
+      const vector = chunk.getColumnVector(0) as DuckDBStructVector
+      const frame = reader.frame(vector, chunk.rowCount, 'm')
+      const child = vector.entryVectorAt(0)
+      for (let i = 0; i < chunk.rowCount; i++) {
+        const raw = child.getItem(i) as string | null
+        const expected = raw === null || ['', 'N/A'].includes(raw) ? null : raw
+        expect(cellText(frame.columns[0]!, i)).toBe(expected)
+      }
+      rows += chunk.rowCount
+    }
+    expect(rows).toBe(45000)
   })
 })
