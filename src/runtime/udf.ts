@@ -78,25 +78,22 @@ export class SyncPredictor {
   }
 
   static async load(bytes: Uint8Array, signature: Signature, where: string): Promise<SyncPredictor> {
-    // The native session runs the model the Predictor's does (categories encoded before the run, where it can).
-    const predictor = await Predictor.load(bytes, signature, where, {}, true)
-    const model = predictor.bytes
     const {binding, initOrt} = await native()
     initOrt()
-    const session = new binding.InferenceSession()
-    try {
-      session.loadModel(model.buffer, model.byteOffset, model.byteLength, {
+    let session: NativeSession | undefined
+    // The Predictor builds the tensors and decodes the outputs; the native session is the only one loaded.
+    const predictor = await Predictor.around(bytes, signature, where, model => {
+      const loaded = new binding.InferenceSession()
+      loaded.loadModel(model.buffer, model.byteOffset, model.byteLength, {
         logSeverityLevel: 3,
         ...(hasTreeEnsemble(bytes) ? {} : {intraOpNumThreads: 1}),
         // Without spinning, ONNX Runtime's idle thread leaves the core to DuckDB's readers and writers between calls.
         extra: {session: {intra_op: {allow_spinning: '0'}}},
       })
-    } catch (error) {
-      throw new ModelError('E_MODEL_LOAD', `ONNX Runtime cannot load ${where}: ${(error as Error).message}`, {
-        hint: 'check that the file is a valid ONNX model using operators ONNX Runtime supports',
-      })
-    }
-    return new SyncPredictor(predictor, session)
+      session = loaded
+      return loaded.outputMetadata.map(o => o.name)
+    })
+    return new SyncPredictor(predictor, session!)
   }
 
   get signature(): Signature {
