@@ -314,13 +314,16 @@ class Job {
     // Rows per input: the tally counts the files DuckDB read (the non-blank ones), in order.
     const readFiles = files.filter(f => !f.blank)
     const bytes = await readFile(join(this.ws.dir, this.model.artifactDir, 'model.onnx'))
-    const estimatedRows = await estimateRows({format: inputs.format, files: readFiles.map(f => f.path)})
-    // The workers start now, so that they load while the input's schema is read.
-    const ahead = this.spawnAhead(bytes, estimatedRows)
+    // The workers start now, so that they load while the input's schema is read. A file the estimate cannot read
+    // (not really Parquet, say) starts none: opening the source then says what is wrong with it.
+    const early = await estimateRows({format: inputs.format, files: readFiles.map(f => f.path)}).catch(() => undefined)
+    const ahead = early === undefined ? undefined : this.spawnAhead(bytes, early)
     let counts: Counts
     try {
       const source = await openBatchSource(inputs, files)
-      counts = source ? await this.score(source, inputs, bytes, estimatedRows, ahead) : await this.writeEmpty()
+      counts = source
+        ? await this.score(source, inputs, bytes, early ?? (await estimateRows(source)), ahead)
+        : await this.writeEmpty()
     } finally {
       await ahead?.close()
     }

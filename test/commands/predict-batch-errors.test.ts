@@ -1,7 +1,7 @@
 // Every bad input of predict-batch (issue #4): the documented exit code, a message naming what is wrong and where,
 // nothing written on failure, and the job recorded either way. Also: rows set aside with --on-error skip, and
 // warnings for categories never seen in training and values far outside the training range.
-import {readdir, readFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {datasetLines, type JobRecord, penguinsWorkspace, predictBatch, readCsv, writeCsv} from '../batch/helpers.js'
@@ -163,6 +163,17 @@ describe('other bad inputs', () => {
       code: 3,
       error: 'E_DATA_MALFORMED',
       message: 'line 12',
+    },
+    {
+      name: 'a file that is not really Parquet exits 3',
+      args: async () => {
+        await mkdir(join(dir, 'in'), {recursive: true})
+        await writeFile(join(dir, 'in', 'fake.parquet'), 'species,island\nAdelie,Torgersen\n')
+        return ['penguins', '--input', join(dir, 'in', 'fake.parquet')]
+      },
+      code: 3,
+      error: 'E_DATA_UNREADABLE',
+      message: 'fake.parquet',
     },
     {
       name: 'files with different columns in one folder exit 3',
