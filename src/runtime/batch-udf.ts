@@ -150,8 +150,8 @@ export function rowHash(signature: Signature, args: Readonly<Record<string, stri
 
 /** A UBIGINT vector's first n values (rowHash) as two int32 words each, copied. */
 export function hashWords(vector: DuckDBVector, n: number): Int32Array {
-  const items = (vector as unknown as {items?: unknown}).items
-  if (items instanceof BigUint64Array) return new Int32Array(items.buffer, items.byteOffset, 2 * n).slice()
+  const items = itemsOf(vector, BigUint64Array)
+  if (items) return new Int32Array(items.buffer, items.byteOffset, 2 * n).slice()
   const out = new Int32Array(2 * n)
   for (let i = 0; i < n; i++) {
     const v = BigInt.asUintN(64, BigInt(vector.getItem(i) as bigint))
@@ -162,7 +162,7 @@ export function hashWords(vector: DuckDBVector, n: number): Int32Array {
 }
 
 /** The vector's private backing array (pinned @duckdb/node-api); undefined if its layout changed. */
-function itemsOf<T extends Float64Array | BigInt64Array | Int32Array>(
+function itemsOf<T extends Float64Array | BigInt64Array | BigUint64Array | Int32Array>(
   vector: DuckDBVector,
   type: {new (n: number): T},
 ): T | undefined {

@@ -87,24 +87,9 @@ export class Predictor {
   ): Promise<Predictor> {
     const runtime = await ort()
     const options = {logSeverityLevel: 3 as const, ...sessionOptions}
-    const encoded = encodeCategories ? await encodedModel(bytes, signature) : undefined
-    if (encoded) {
-      try {
-        const session = await runtime.InferenceSession.create(encoded.bytes, options)
-        return new Predictor(session, runtime, signature, signature.classes, encoded.bytes, encoded.encoders)
-      } catch {
-        // The rewritten graph is an optimisation: the model as it is still runs.
-      }
-    }
-    let session: InferenceSession
-    try {
-      session = await runtime.InferenceSession.create(bytes, options)
-    } catch (error) {
-      throw new ModelError('E_MODEL_LOAD', `ONNX Runtime cannot load ${where}: ${(error as Error).message}`, {
-        hint: 'check that the file is a valid ONNX model using operators ONNX Runtime supports',
-      })
-    }
-    return new Predictor(session, runtime, signature, signature.classes, bytes)
+    return Predictor.open(runtime, bytes, signature, where, encodeCategories, model =>
+      runtime.InferenceSession.create(model, options),
+    )
   }
 
   /**
@@ -119,29 +104,42 @@ export class Predictor {
     load: (model: Uint8Array) => readonly string[],
     encodeCategories = false,
   ): Promise<Predictor> {
-    const runtime = await ort()
-    const session = (outputNames: readonly string[]): Session => ({
-      outputNames,
+    return Predictor.open(await ort(), bytes, signature, where, encodeCategories, model => ({
+      outputNames: load(model),
       run: () => Promise.reject(new Error('this model is run through predictWith')),
-    })
+    }))
+  }
+
+  /**
+   * Starts a session on the graph rewritten to take encoded categories (when asked and the graph allows), else on the
+   * model as it is; a model that does not load is a ModelError.
+   */
+  private static async open(
+    runtime: Ort,
+    bytes: Uint8Array,
+    signature: Signature,
+    where: string,
+    encodeCategories: boolean,
+    start: (model: Uint8Array) => Session | Promise<Session>,
+  ): Promise<Predictor> {
     const encoded = encodeCategories ? await encodedModel(bytes, signature) : undefined
     if (encoded) {
       try {
-        const names = load(encoded.bytes)
-        return new Predictor(session(names), runtime, signature, signature.classes, encoded.bytes, encoded.encoders)
+        const session = await start(encoded.bytes)
+        return new Predictor(session, runtime, signature, signature.classes, encoded.bytes, encoded.encoders)
       } catch {
         // The rewritten graph is an optimisation: the model as it is still runs.
       }
     }
-    let names: readonly string[]
+    let session: Session
     try {
-      names = load(bytes)
+      session = await start(bytes)
     } catch (error) {
       throw new ModelError('E_MODEL_LOAD', `ONNX Runtime cannot load ${where}: ${(error as Error).message}`, {
         hint: 'check that the file is a valid ONNX model using operators ONNX Runtime supports',
       })
     }
-    return new Predictor(session(names), runtime, signature, signature.classes, bytes)
+    return new Predictor(session, runtime, signature, signature.classes, bytes)
   }
 
   /** The columns (name and kind) this model reads, for loading exactly those from a data source. */

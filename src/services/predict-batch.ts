@@ -414,10 +414,8 @@ class Job {
       }
       throw await readError(error, source)
     } finally {
-      if (ahead) {
-        await ahead.close()
-        await con.run('RESET threads')
-      }
+      // The workers are stopped by run(), which started them.
+      if (ahead) await con.run('RESET threads')
     }
     const counts = {rows: tally.rows, rejected: tally.rejected, out: fn.rows}
     const rejected = sum(tally.rejected)
