@@ -1,12 +1,13 @@
-// The process-wide DuckDB connection, imported lazily: loading DuckDB costs ~0.4 s, which `--help`,
+// The process-wide DuckDB connection, loaded lazily (cjs.ts): loading DuckDB costs ~0.15 s, which `--help`,
 // `--version` and commands that never read data must not pay.
 import type {DuckDBConnection, DuckDBInstance} from '@duckdb/node-api'
+import {loadDuckDB} from '../cjs.js'
 
 let connection: Promise<{instance: DuckDBInstance; connection: DuckDBConnection}> | undefined
 
 export async function duckdb(): Promise<DuckDBConnection> {
   connection ??= (async () => {
-    const {DuckDBInstance} = await import('@duckdb/node-api')
+    const {DuckDBInstance} = loadDuckDB()
     const instance = await DuckDBInstance.create(':memory:')
     return {instance, connection: await instance.connect()}
   })()

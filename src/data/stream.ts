@@ -8,6 +8,7 @@ import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import type {DuckDBConnection} from '@duckdb/node-api'
+import {loadDuckDB} from '../cjs.js'
 import {DataError, type MlprojError} from '../errors.js'
 import type {CsvDialect} from './csv.js'
 import {duckdb, ident, literal, literalList} from './duckdb.js'
@@ -319,7 +320,7 @@ export async function registerTally(
   stopAtBad: boolean,
   onRows?: (rows: number) => void,
 ): Promise<RowTally> {
-  const duck = await import('@duckdb/node-api')
+  const duck = loadDuckDB()
   const tally: RowTally = {name, rows: new Array(files).fill(0), rejected: new Array(files).fill(0), stopped: false}
   con.registerScalarFunction(
     duck.DuckDBScalarFunction.create({

@@ -1,8 +1,9 @@
 // A small builder over the ONNX protobuf schema (onnx-proto): unique names, typed constants, nodes with
 // attributes, and deterministic encoding (same graph → same bytes; no timestamps, raw little-endian data).
-import onnxProto from 'onnx-proto'
+import type onnxProto from 'onnx-proto'
+import {loadOnnxProto} from '../cjs.js'
 
-export const {onnx} = onnxProto
+export const {onnx} = loadOnnxProto()
 export const DataType = onnx.TensorProto.DataType
 const AttrType = onnx.AttributeProto.AttributeType
 

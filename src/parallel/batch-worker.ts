@@ -5,6 +5,7 @@
 // - score: runs its batches through ONNX Runtime on one thread and writes the predictions into the ring.
 import {type MessagePort, workerData} from 'node:worker_threads'
 import type {DuckDBStructVector} from '@duckdb/node-api'
+import {loadDuckDB} from '../cjs.js'
 import {concatFrames, type Frame} from '../ml/frame.js'
 import type {Signature} from '../onnx/signature.js'
 import {hashWords} from '../runtime/batch-udf.js'
@@ -51,7 +52,7 @@ async function read(job: ReadJob): Promise<void> {
   const reader = new StructReader(job.signature)
   let batches = 0
   try {
-    const {DuckDBInstance} = await import('@duckdb/node-api')
+    const {DuckDBInstance} = loadDuckDB()
     const instance = await DuckDBInstance.create(':memory:', {threads: '1'})
     const con = await instance.connect()
     try {

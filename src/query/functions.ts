@@ -5,6 +5,7 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {DuckDBConnection, DuckDBDataChunk, DuckDBStructVector, DuckDBType, DuckDBVector} from '@duckdb/node-api'
+import {loadDuckDB} from '../cjs.js'
 import {DataError, MlprojError, ModelError} from '../errors.js'
 import {predictionColumns} from '../runtime/outputs.js'
 import type {ModelOutput} from '../runtime/predictor.js'
@@ -212,7 +213,7 @@ export function activate(scope: ModelScope): void {
 /** Registers the prediction functions on the connection, once. */
 export async function registerFunctions(con: DuckDBConnection): Promise<void> {
   if (registered.has(con)) return
-  const duckdb = await import('@duckdb/node-api')
+  const duckdb = loadDuckDB()
   const {DuckDBScalarFunction, ANY, VARCHAR, BIGINT, DOUBLE, MAP, mapValue} = duckdb
   const types: Record<Output, DuckDBType> = {
     label_varchar: VARCHAR,

@@ -6,6 +6,7 @@
 // is one of the model's classes, the label field holds the class's index and SQL turns it into the label (`select`):
 // filling a vector with numbers is much cheaper than with strings or BIGINTs built one by one.
 import type {DuckDBConnection, DuckDBStructVector, DuckDBType, DuckDBVector} from '@duckdb/node-api'
+import {loadDuckDB} from '../cjs.js'
 import {ident, literal} from '../data/duckdb.js'
 import {UsageError} from '../errors.js'
 import type {Frame} from '../ml/frame.js'
@@ -65,7 +66,7 @@ export async function registerBatchFunction(
       hint: 'use letters, digits and "_", starting with a letter',
     })
   }
-  const duck = await import('@duckdb/node-api')
+  const duck = loadDuckDB()
   const {predictor} = options
   const scorer = options.scorer ?? predictor
   const {signature} = predictor

@@ -1,7 +1,8 @@
 // The Predictor: the only code that calls onnxruntime. It turns a Frame into the model's input tensors
 // (per its signature), runs the ONNX session and turns the outputs back into labels, probabilities or values.
-// onnxruntime-node is imported lazily: it costs ~0.1 s that `--help` must not pay.
+// onnxruntime-node is loaded lazily: it costs ~0.05 s that `--help` must not pay.
 import type {InferenceSession, Tensor} from 'onnxruntime-node'
+import {loadOnnxRuntime, type OnnxRuntime} from '../cjs.js'
 import {ModelError} from '../errors.js'
 import {type CategoricalColumn, type Column, type Frame, takeRows} from '../ml/frame.js'
 import type {InputEncoder} from '../onnx/encoders.js'
@@ -19,13 +20,7 @@ export interface ModelOutput {
   readonly values?: Float64Array
 }
 
-type Ort = typeof import('onnxruntime-node')
-let ortModule: Promise<Ort> | undefined
-
-async function ort(): Promise<Ort> {
-  ortModule ??= import('onnxruntime-node')
-  return ortModule
-}
+type Ort = OnnxRuntime
 
 /** What a Predictor runs: ONNX Runtime's session, or the names of one the caller runs (Predictor.around). */
 type Session = Pick<InferenceSession, 'outputNames' | 'run'>
@@ -85,7 +80,7 @@ export class Predictor {
      */
     encodeCategories = false,
   ): Promise<Predictor> {
-    const runtime = await ort()
+    const runtime = loadOnnxRuntime()
     const options = {logSeverityLevel: 3 as const, ...sessionOptions}
     return Predictor.open(runtime, bytes, signature, where, encodeCategories, model =>
       runtime.InferenceSession.create(model, options),
@@ -104,7 +99,7 @@ export class Predictor {
     load: (model: Uint8Array) => readonly string[],
     encodeCategories = false,
   ): Promise<Predictor> {
-    return Predictor.open(await ort(), bytes, signature, where, encodeCategories, model => ({
+    return Predictor.open(loadOnnxRuntime(), bytes, signature, where, encodeCategories, model => ({
       outputNames: load(model),
       run: () => Promise.reject(new Error('this model is run through predictWith')),
     }))

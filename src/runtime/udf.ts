@@ -1,9 +1,9 @@
 // The synchronous prediction path for DuckDB scalar functions, which run on the JS thread and cannot await: ONNX
 // Runtime's native session (onnxruntime-node/dist/binding.js) has the synchronous `run` that the public API wraps in a
 // Promise. That object is not public API, so onnxruntime-node is pinned and test/query/udf.test.ts fails if it changes.
-import {createRequire} from 'node:module'
 import type {DuckDBStructVector, DuckDBVector} from '@duckdb/node-api'
 import type {InferenceSession, Tensor} from 'onnxruntime-node'
+import {loadPackageModule} from '../cjs.js'
 import {NULL_STRINGS} from '../data/source.js'
 import {DataError, ModelError} from '../errors.js'
 import {type Column, categoricalColumn, type Frame, numericColumn} from '../ml/frame.js'
@@ -29,9 +29,9 @@ let nativeModule: Promise<NativeModule> | undefined
 
 async function native(): Promise<NativeModule> {
   nativeModule ??= (async () => {
-    const module = (await import('onnxruntime-node/dist/binding.js')) as unknown as Partial<NativeModule>
+    const module = loadPackageModule('onnxruntime-node/dist/binding.js') as Partial<NativeModule>
     if (typeof module.initOrt !== 'function' || typeof module.binding?.InferenceSession !== 'function') {
-      const version = (createRequire(import.meta.url)('onnxruntime-node/package.json') as {version: string}).version
+      const version = (loadPackageModule('onnxruntime-node/package.json') as {version: string}).version
       throw new Error(
         `onnxruntime-node ${version} has no synchronous native session (mlproj needs ${PINNED_ORT_VERSION} for SQL predictions)`,
       )
@@ -43,7 +43,7 @@ async function native(): Promise<NativeModule> {
 
 /** The installed onnxruntime-node version, for the test that guards the native session. */
 export function ortVersion(): string {
-  return (createRequire(import.meta.url)('onnxruntime-node/package.json') as {version: string}).version
+  return (loadPackageModule('onnxruntime-node/package.json') as {version: string}).version
 }
 
 /**
