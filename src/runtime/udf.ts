@@ -8,7 +8,7 @@ import {NULL_STRINGS} from '../data/source.js'
 import {DataError, ModelError} from '../errors.js'
 import {type Column, categoricalColumn, type Frame, numericColumn} from '../ml/frame.js'
 import type {Signature, SignatureInput} from '../onnx/signature.js'
-import {type ModelOutput, Predictor} from './predictor.js'
+import {hasTreeEnsemble, type ModelOutput, Predictor} from './predictor.js'
 
 /** The onnxruntime-node release whose native session this file relies on (package.json pins it). */
 export const PINNED_ORT_VERSION = '1.30.0'
@@ -44,16 +44,6 @@ async function native(): Promise<NativeModule> {
 /** The installed onnxruntime-node version, for the test that guards the native session. */
 export function ortVersion(): string {
   return (loadPackageModule('onnxruntime-node/package.json') as {version: string}).version
-}
-
-/**
- * Whether the graph holds an ai.onnx.ml tree ensemble (its op type is plain text in the protobuf). ONNX Runtime
- * splits a tree ensemble's rows between its intra-op threads, which pays even on DuckDB's 2,048-row vectors
- * (predict-batch, 2M rows of gbdt: 11.2 s against 12.5 s on one thread); other graphs take less time per vector
- * than handing it out (logistic: 4.6 s on one thread against 5.1 s), so they run on the calling thread.
- */
-export function hasTreeEnsemble(bytes: Uint8Array): boolean {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('TreeEnsemble')
 }
 
 interface CategoryText {

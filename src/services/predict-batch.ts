@@ -27,8 +27,8 @@ import {batchThreads, PrefetchedScores} from '../parallel/batch-scores.js'
 import {configuredThreads} from '../parallel/spawn.js'
 import {inputStruct, registerBatchFunction, rowHash} from '../runtime/batch-udf.js'
 import {predictionColumns} from '../runtime/outputs.js'
-import {derivesLabel} from '../runtime/predictor.js'
-import {hasTreeEnsemble, SyncPredictor} from '../runtime/udf.js'
+import {derivesLabel, hasTreeEnsemble} from '../runtime/predictor.js'
+import {SyncPredictor} from '../runtime/udf.js'
 import {MLPROJ_VERSION} from '../version.js'
 import {
   failJob,
