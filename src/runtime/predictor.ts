@@ -207,7 +207,10 @@ export class Predictor {
    * share its walks; undefined for the frame's own order.
    */
   private alikeRows(frame: Frame): Int32Array | undefined {
-    return this.trees && frame.nRows >= ALIKE_MIN_ROWS ? alikeOrder(frame) : undefined
+    if (!this.trees || frame.nRows < ALIKE_MIN_ROWS) return undefined
+    // Keyed on the model's inputs only: a column the model does not read (a target, an id) says nothing of its walk.
+    const inputs = new Set(this.signature.inputs.map(i => i.name))
+    return alikeOrder({nRows: frame.nRows, columns: frame.columns.filter(c => inputs.has(c.name))})
   }
 
   /**
