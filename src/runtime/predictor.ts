@@ -29,12 +29,7 @@ type Ort = OnnxRuntime
  */
 const ALIKE_MIN_ROWS = 1024
 
-/**
- * Whether the graph holds an ai.onnx.ml tree ensemble (its op type is plain text in the protobuf). ONNX Runtime
- * splits a tree ensemble's rows between its intra-op threads, which pays even on DuckDB's 2,048-row vectors
- * (predict-batch, 2M rows of gbdt: 11.2 s against 12.5 s on one thread); other graphs take less time per vector
- * than handing it out (logistic: 4.6 s on one thread against 5.1 s), so they run on the calling thread.
- */
+/** Whether the graph holds an ai.onnx.ml tree ensemble (its op type is plain text in the protobuf). */
 export function hasTreeEnsemble(bytes: Uint8Array): boolean {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('TreeEnsemble')
 }
@@ -58,6 +53,8 @@ export class Predictor {
   private readonly fetches: readonly string[]
   /** Whether the graph holds a tree ensemble, whose rows are scored in alikeOrder. */
   private readonly trees: boolean
+  /** The model's input columns by name: the columns alikeOrder keys on. */
+  private readonly inputNames: ReadonlySet<string>
 
   private constructor(
     private readonly session: Session,
@@ -83,6 +80,7 @@ export class Predictor {
     this.labelFromProbabilities = derivesLabel(signature)
     this.fetches = this.labelFromProbabilities ? [outputs.probabilities!] : session.outputNames
     this.trees = hasTreeEnsemble(bytes)
+    this.inputNames = new Set(signature.inputs.map(i => i.name))
   }
 
   /**
@@ -163,9 +161,8 @@ export class Predictor {
   }
 
   async predict(frame: Frame): Promise<ModelOutput> {
-    const order = this.alikeRows(frame)
-    const output = await this.predictInOrder(order ? takeRows(frame, order) : frame)
-    return order ? inFrameOrder(output, order) : output
+    const {rows, restore} = this.alike(frame)
+    return restore(await this.predictInOrder(rows))
   }
 
   private async predictInOrder(frame: Frame): Promise<ModelOutput> {
@@ -193,24 +190,23 @@ export class Predictor {
     run: (feeds: Record<string, Tensor>, fetches: readonly string[]) => InferenceSession.ReturnType,
     frame: Frame,
   ): ModelOutput {
-    const order = this.alikeRows(frame)
-    const rows = order ? takeRows(frame, order) : frame
+    const {rows, restore} = this.alike(frame)
     const feeds = this.feeds(rows)
-    const output =
+    return restore(
       this.decode(run(feeds, this.fetches), rows.nRows) ??
-      this.decode(run(feeds, this.session.outputNames), rows.nRows)!
-    return order ? inFrameOrder(output, order) : output
+        this.decode(run(feeds, this.session.outputNames), rows.nRows)!,
+    )
   }
 
   /**
-   * The order to score the frame's rows in (row-order.ts): alike rows together, for a tree ensemble on enough rows to
-   * share its walks; undefined for the frame's own order.
+   * The frame's rows in the order to score them (row-order.ts), and what puts their outputs back in the frame's order:
+   * alike rows together for a tree ensemble on enough rows to share its walks, else the frame as it is.
    */
-  private alikeRows(frame: Frame): Int32Array | undefined {
-    if (!this.trees || frame.nRows < ALIKE_MIN_ROWS) return undefined
+  private alike(frame: Frame): {rows: Frame; restore: (output: ModelOutput) => ModelOutput} {
+    if (!this.trees || frame.nRows < ALIKE_MIN_ROWS) return {rows: frame, restore: output => output}
     // Keyed on the model's inputs only: a column the model does not read (a target, an id) says nothing of its walk.
-    const inputs = new Set(this.signature.inputs.map(i => i.name))
-    return alikeOrder({nRows: frame.nRows, columns: frame.columns.filter(c => inputs.has(c.name))})
+    const order = alikeOrder({nRows: frame.nRows, columns: frame.columns.filter(c => this.inputNames.has(c.name))})
+    return {rows: takeRows(frame, order), restore: output => inFrameOrder(output, order)}
   }
 
   /**

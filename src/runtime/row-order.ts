@@ -6,7 +6,7 @@
 import type {Frame} from '../ml/frame.js'
 import type {ModelOutput} from './predictor.js'
 
-/** Distinct codes a column of many distinct numbers is given before the key is packed. */
+/** Codes a column of other numbers is given: its range cut in equal steps (and one code for missing). */
 const FINE = 4096
 /** Whole-number columns spanning fewer values than this are keyed by the value itself. */
 const WHOLE_SPAN = 4096
@@ -25,7 +25,7 @@ interface KeyColumn {
 export function alikeOrder(frame: Frame): Int32Array {
   const n = frame.nRows
   const columns = frame.columns
-    .map(keyColumn)
+    .map(c => keyColumn(c, n))
     .filter((c): c is KeyColumn => c !== undefined && c.radix > 1)
     .sort((a, b) => b.radix - a.radix)
   let order = new Int32Array(n)
@@ -44,8 +44,7 @@ export function alikeOrder(frame: Frame): Int32Array {
   return order
 }
 
-function keyColumn(column: Frame['columns'][number]): KeyColumn | undefined {
-  const n = column.kind === 'categorical' ? column.codes.length : column.values.length
+function keyColumn(column: Frame['columns'][number], n: number): KeyColumn | undefined {
   const codes = new Int32Array(n)
   if (column.kind === 'categorical') {
     const from = column.codes
